@@ -1,0 +1,128 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import StaffEmailChangeForm
+from accounts.models import AuditRecord, User
+from accounts.services import user_email_change_by_staff
+
+admin.site.site_header = _("PlugMessage — administração")
+admin.site.site_title = _("PlugMessage")
+admin.site.index_title = _("Suporte e operação")
+
+
+class UserCreationForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("Já existe uma conta com este e-mail."))
+        return email
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreationForm
+    ordering = ("-date_joined",)
+    list_display = ("email", "full_name", "is_active", "is_staff", "date_joined")
+    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    search_fields = ("email", "full_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Dados pessoais"), {"fields": ("full_name",)}),
+        (
+            _("Permissões"),
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
+        (_("Datas"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
+    )
+    actions = ["change_email_with_reason"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None):
+        # The email is changed only by the audited action, never by editing.
+        if obj is None:
+            return ()
+        return ("email", "last_login", "date_joined")
+
+    def has_change_email_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.change_user_email")
+
+    @admin.action(
+        description=_("Alterar e-mail (com motivo, auditado)"),
+        permissions=["change_email"],
+    )
+    def change_email_with_reason(self, request: HttpRequest, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                _("Selecione exatamente um usuário para alterar o e-mail."),
+                messages.ERROR,
+            )
+            return None
+        user = queryset.get()
+        form = StaffEmailChangeForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                user_email_change_by_staff(
+                    user=user,
+                    new_email=form.cleaned_data["new_email"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                    request=request,
+                )
+            except ValidationError as error:
+                form.add_error("new_email", error)
+            else:
+                self.message_user(
+                    request,
+                    _("E-mail alterado e registrado na auditoria."),
+                    messages.SUCCESS,
+                )
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Alterar e-mail de %(email)s") % {"email": user.email},
+            "opts": self.model._meta,
+            "customer": user,
+            "form": form,
+            "action_name": "change_email_with_reason",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/change_email.html", context)
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "customer", "target", "reason")
+    list_filter = ("action",)
+    search_fields = ("customer__email", "actor__email", "target", "reason")
+    date_hierarchy = "created_at"
+    list_select_related = ("actor", "customer")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,0 +1,163 @@
+"""Every change to account data. Views and the admin call these, never the ORM."""
+
+from functools import partial
+
+from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
+
+
+def support_group_sync(*, using: str = "default") -> Group:
+    """Make sure the "Suporte" group exists and holds the view permission of
+    every model, plus the audited email change. Idempotent."""
+    group, _created = Group.objects.using(using).get_or_create(name=SUPPORT_GROUP_NAME)
+    permissions = Permission.objects.using(using).filter(codename__startswith="view_")
+    extra = Permission.objects.using(using).filter(
+        content_type__app_label="accounts", codename="change_user_email"
+    )
+    group.permissions.add(*permissions, *extra)
+    return group
+
+
+def user_profile_update(*, user: User, full_name: str) -> User:
+    """Change what a customer may change about themselves: their name. The email
+    is deliberately not a parameter."""
+    user.full_name = full_name.strip()
+    user.save(update_fields=["full_name"])
+    return user
+
+
+def audit_record_create(
+    *,
+    actor: User,
+    customer: User,
+    action: str,
+    target: str,
+    before: dict,
+    after: dict,
+    reason: str,
+) -> AuditRecord:
+    """Write one audit record. Call it inside the transaction of the change it
+    records, so that a change without its record cannot exist."""
+    if not reason.strip():
+        raise ValidationError(_("Informe o motivo da alteração."))
+    return AuditRecord.objects.create(
+        actor=actor,
+        customer=customer,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+        reason=reason.strip(),
+    )
+
+
+@transaction.atomic
+def user_email_change_by_staff(
+    *,
+    user: User,
+    new_email: str,
+    reason: str,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> User:
+    """Change a customer's permanent email, the one exception to rule 1.
+
+    Atomic: the email, the allauth address and the audit record change together.
+    The new address starts unverified and gets a confirmation email after commit,
+    so the customer proves they own it before logging in again.
+    Raises ValidationError for an invalid, unchanged or already used email, or an
+    empty reason.
+    """
+    new_email = new_email.strip()
+    validate_email(new_email)
+    old_email = user.email
+    if new_email.lower() == old_email.lower():
+        raise ValidationError(_("O novo e-mail é igual ao atual."))
+    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        raise ValidationError(_("Já existe uma conta com este e-mail."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.email = new_email
+    user.save(update_fields=["email"])
+    EmailAddress.objects.filter(user=user).delete()
+    address = EmailAddress.objects.create(
+        user=user, email=new_email, primary=True, verified=False
+    )
+    audit_record_create(
+        actor=actor,
+        customer=user,
+        action="email_change",
+        target=f"{_('Usuário')} #{user.pk}",
+        before={"email": old_email},
+        after={"email": new_email},
+        reason=reason,
+    )
+    transaction.on_commit(partial(_confirmation_send, address, request))
+    return user
+
+
+def _confirmation_send(address: EmailAddress, request: HttpRequest | None) -> None:
+    # allauth builds the link from the request it keeps in a context variable;
+    # after commit that variable may already be gone, so set it again.
+    with allauth_context.request_context(request):
+        address.send_confirmation(request)
+
+
+DEMO_LOGINS = (
+    {
+        "role": "Cliente de demonstração",
+        "email": "demo@plugmessage.local",
+        "password": "demo-plugmessage",
+        "full_name": "Cliente Demonstração",
+        "staff": False,
+        "superuser": False,
+    },
+    {
+        "role": "Equipe de suporte",
+        "email": "suporte@plugmessage.local",
+        "password": "suporte-plugmessage",
+        "full_name": "Equipe de Suporte",
+        "staff": True,
+        "superuser": False,
+    },
+    {
+        "role": "Administrador",
+        "email": "admin@plugmessage.local",
+        "password": "admin-plugmessage",
+        "full_name": "Administrador",
+        "staff": True,
+        "superuser": True,
+    },
+)
+
+
+@transaction.atomic
+def demo_accounts_ensure() -> list[dict]:
+    """Create the demo customer, a Suporte staff member and a superuser for
+    `make run`, with verified emails and known passwords. Idempotent: running it
+    again resets their passwords and nothing else."""
+    group = support_group_sync()
+    for login in DEMO_LOGINS:
+        user = User.objects.filter(email__iexact=login["email"]).first()
+        if user is None:
+            user = User(email=login["email"])
+        user.full_name = login["full_name"]
+        user.is_staff = login["staff"]
+        user.is_superuser = login["superuser"]
+        user.set_password(login["password"])
+        user.save()
+        if login["staff"] and not login["superuser"]:
+            user.groups.add(group)
+        EmailAddress.objects.update_or_create(
+            user=user,
+            email=login["email"],
+            defaults={"verified": True, "primary": True},
+        )
+    return [dict(login) for login in DEMO_LOGINS]

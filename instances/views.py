@@ -1,0 +1,16 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+
+@login_required
+@require_GET
+def instance_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "instances/list.html")
+
+
+@login_required
+@require_GET
+def docs(request: HttpRequest) -> HttpResponse:
+    return render(request, "instances/docs.html")

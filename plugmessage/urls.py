@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.urls import allauth_patterns
+from plugmessage import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("saude/", views.health, name="health"),
+    path("contas/", include(allauth_patterns)),
+    path("minha-conta/", include("accounts.urls")),
+    path("instancias/", include("instances.urls")),
+    path("boletos/", include("billing.urls")),
+    path("suporte/", include("support.urls")),
+    path("admin/", admin.site.urls),
+]

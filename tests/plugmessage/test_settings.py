@@ -1,0 +1,94 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "SECRET_KEY": secrets.token_urlsafe(60),
+    "ALLOWED_HOSTS": "painel.plugmessage.com.br",
+    "SECURE_SSL_REDIRECT": "1",
+    "SECURE_HSTS_SECONDS": "31536000",
+}
+
+
+def _manage(*args, **env):
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", *PRODUCTION}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _setting(name, **env):
+    result = _manage(
+        "shell",
+        "-c",
+        f"from django.conf import settings; print(settings.{name})",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_deploy_check_passes_with_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_flags_the_development_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
+
+
+def test_debug_is_off_unless_the_environment_turns_it_on():
+    assert _setting("DEBUG") == "False"
+    assert _setting("DEBUG", DEBUG="1") == "True"
+
+
+@pytest.mark.parametrize("name", ["SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"])
+def test_cookies_are_secure_outside_development(name):
+    assert _setting(name) == "True"
+    assert _setting(name, DEBUG="1") == "False"
+
+
+def test_the_suite_runs_on_the_database_and_broker_it_was_given(settings):
+    from django.db import connection
+
+    expected_db = (
+        "postgresql"
+        if os.environ.get("DATABASE_URL", "").startswith("postgres")
+        else "sqlite"
+    )
+    assert connection.vendor == expected_db
+    if os.environ.get("REDIS_URL"):
+        assert settings.CELERY_BROKER_URL == os.environ["REDIS_URL"]
+        assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+        assert settings.CACHES["default"]["LOCATION"] != os.environ["REDIS_URL"]
+    else:
+        assert settings.CELERY_BROKER_URL == "filesystem://"
+
+
+def test_collectstatic_builds_the_production_manifest(tmp_path):
+    result = _manage("collectstatic", "--noinput", VAR_DIR=str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert "vendor/htmx/htmx.min.js" in manifest
+    assert "css/app.css" in manifest
