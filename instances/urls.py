@@ -1,9 +1,35 @@
 from django.urls import path
 
-from instances import views
+from instances import simulator_views, views
 
 app_name = "instances"
 urlpatterns = [
     path("", views.instance_list, name="list"),
+    path("adicionar/", views.instance_create, name="create"),
     path("documentacao/", views.docs, name="docs"),
+    path("<uuid:instance_id>/", views.instance_detail, name="detail"),
+    path("<uuid:instance_id>/qr/", views.instance_qr, name="qr"),
+    path("<uuid:instance_id>/conectar/", views.instance_connect, name="connect"),
+    path("<uuid:instance_id>/conectar-com-codigo/", views.instance_pair, name="pair"),
+    path(
+        "<uuid:instance_id>/desconectar/", views.instance_disconnect, name="disconnect"
+    ),
+    path("<uuid:instance_id>/excluir/", views.instance_delete, name="delete"),
+    path(
+        "<uuid:instance_id>/novo-token/", views.instance_token_regenerate, name="token"
+    ),
+    path("<uuid:instance_id>/editar/", views.instance_edit, name="edit"),
+    path(
+        "<uuid:instance_id>/editar/webhooks/",
+        views.instance_edit_webhooks,
+        name="edit_webhooks",
+    ),
+    path(
+        "simulador/qr/<str:code>/",
+        simulator_views.simulator_scan,
+        name="simulator_scan",
+    ),
+    path(
+        "simulador/codigo/", simulator_views.simulator_pairing, name="simulator_pairing"
+    ),
 ]

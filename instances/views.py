@@ -1,13 +1,233 @@
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HTMX_STOP_POLLING
+
+from instances import selectors, services
+from instances.engines import engine_get
+from instances.engines.base import EngineUnavailable
+from instances.forms import InstanceForm, PairingForm
+from instances.models import ActorKind, Instance
+
+ENGINE_DOWN = "O serviço do WhatsApp está indisponível. Tente de novo em instantes."
+
+
+def _get_instance_for_user(request: HttpRequest, instance_id) -> Instance:
+    instance = selectors.instance_for_user(request.user, instance_id)
+    if instance is None:
+        raise Http404
+    return instance
+
+
+def _connect(request: HttpRequest, instance: Instance, phone_number: str = "") -> bool:
+    """Ask for a QR (or pairing) code; say what went wrong if it did not work."""
+    try:
+        services.instance_connect(
+            instance=instance,
+            actor_kind=ActorKind.CUSTOMER,
+            actor=request.user,
+            phone_number=phone_number,
+        )
+    except EngineUnavailable:
+        messages.error(request, _(ENGINE_DOWN))
+    except (services.InstanceError, ValidationError) as error:
+        messages.error(
+            request, error.messages[0] if hasattr(error, "messages") else str(error)
+        )
+    else:
+        return True
+    return False
 
 
 @login_required
 @require_GET
 def instance_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "instances/list.html")
+    page = Paginator(selectors.instance_list_for_user(request.user), 25).get_page(
+        request.GET.get("pagina")
+    )
+    return render(request, "instances/list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instance_create(request: HttpRequest) -> HttpResponse:
+    form = InstanceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        instance = services.instance_create(
+            owner=request.user, name=form.cleaned_data["name"]
+        )
+        _connect(request, instance)
+        return redirect("instances:detail", instance.pk)
+    return render(request, "instances/create.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, instance: Instance) -> dict:
+    return {
+        "instance": instance,
+        "api_base_url": f"{settings.SITE_URL}/instances/{instance.pk}",
+        "polling": instance.awaiting_scan,
+        "simulator": engine_get().name == "simulator",
+    }
+
+
+@login_required
+@require_GET
+def instance_detail(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    context = _detail_context(request, instance)
+    context["timeline"] = selectors.instance_timeline(instance)
+    return render(request, "instances/detail.html", context)
+
+
+@login_required
+@require_GET
+def instance_qr(request: HttpRequest, instance_id) -> HttpResponse:
+    """The QR panel, polled every 2 s. Reads one row; never calls the engine.
+    204 while nothing changed, 286 (stop polling) once it is no longer waiting."""
+    instance = _get_instance_for_user(request, instance_id)
+    waiting = instance.awaiting_scan
+    if waiting and request.GET.get("v") == instance.poll_version:
+        return HttpResponse(status=204)
+    response = render(
+        request, "instances/detail.html#qr_panel", _detail_context(request, instance)
+    )
+    if not waiting:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@login_required
+@require_http_methods(["POST"])
+def instance_connect(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    _connect(request, instance)
+    return redirect("instances:detail", instance.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instance_pair(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    form = PairingForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _connect(request, instance, form.cleaned_data["phone_number"])
+    ):
+        return redirect("instances:detail", instance.pk)
+    return render(request, "instances/pair.html", {"instance": instance, "form": form})
+
+
+def _confirm(request: HttpRequest, instance: Instance, **text) -> HttpResponse:
+    return render(request, "instances/confirm.html", {"instance": instance, **text})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instance_disconnect(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            instance,
+            title=_("Desconectar instância"),
+            question=_(
+                "O WhatsApp deste número será desconectado da PlugMessage e a API "
+                "deixará de enviar mensagens por ele até você conectá-lo de novo."
+            ),
+            action=_("Sim, desconectar"),
+        )
+    try:
+        services.instance_disconnect(
+            instance=instance, actor_kind=ActorKind.CUSTOMER, actor=request.user
+        )
+    except EngineUnavailable:
+        messages.error(request, _(ENGINE_DOWN))
+    except services.InstanceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Instância desconectada."))
+    return redirect("instances:detail", instance.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instance_delete(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            instance,
+            title=_("Excluir instância"),
+            question=_(
+                "A instância “%(name)s”, seu token e seu histórico serão apagados. "
+                "Esta ação não pode ser desfeita."
+            )
+            % {"name": instance.name},
+            action=_("Sim, excluir"),
+        )
+    try:
+        services.instance_delete(instance=instance)
+    except EngineUnavailable:
+        messages.error(request, _(ENGINE_DOWN))
+        return redirect("instances:detail", instance.pk)
+    messages.success(
+        request, _("Instância “%(name)s” excluída.") % {"name": instance.name}
+    )
+    return redirect("instances:list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instance_token_regenerate(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            instance,
+            title=_("Gerar novo token"),
+            question=_(
+                "O token atual deixa de funcionar imediatamente: os sistemas que o "
+                "usam precisarão do novo token."
+            ),
+            action=_("Sim, gerar novo token"),
+        )
+    services.instance_token_regenerate(instance=instance)
+    messages.success(request, _("Novo token gerado. O anterior já não funciona."))
+    return redirect("instances:detail", instance.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instance_edit(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    form = InstanceForm(request.POST or None, initial={"name": instance.name})
+    if request.method == "POST" and form.is_valid():
+        services.instance_update(instance=instance, name=form.cleaned_data["name"])
+        messages.success(request, _("Dados da instância salvos."))
+        return redirect("instances:edit", instance.pk)
+    return render(
+        request,
+        "instances/edit.html",
+        {"instance": instance, "form": form, "tab": "data"},
+    )
+
+
+@login_required
+@require_GET
+def instance_edit_webhooks(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    return render(
+        request,
+        "instances/edit_webhooks.html",
+        {"instance": instance, "tab": "webhooks"},
+    )
 
 
 @login_required

@@ -114,10 +114,11 @@ if REDIS_URL:
             "KEY_PREFIX": "plugmessage",
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are read from the cache (no query per request, which keeps the QR
+# poll at two queries) and written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Celery: Redis when REDIS_URL is set, else kombu's filesystem transport.
 CELERY_FS_DIR = Path(env("CELERY_FS_DIR", default=str(VAR_DIR / "celery")))
@@ -142,12 +143,30 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "America/Sao_Paulo"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "engine-tick": {
+        "task": "instances.tasks.engine_tick_task",
+        "schedule": env.float("ENGINE_TICK_SECONDS", default=2.0),
+        "options": {"expires": 10},
+    },
     "heartbeat-beat": {
         "task": "plugmessage.tasks.heartbeat_record_task",
         "schedule": 60.0,
         "args": ("beat",),
     },
 }
+
+# The WhatsApp engine (see instances/engines/): the built-in simulator by
+# default, Evolution API v2 with WHATSAPP_ENGINE=evolution.
+WHATSAPP_ENGINE = {
+    "simulator": "instances.engines.simulator.SimulatorEngine",
+    "evolution": "instances.engines.evolution.EvolutionEngine",
+}[env("WHATSAPP_ENGINE", default="simulator")]
+EVOLUTION_API_URL = env("EVOLUTION_API_URL", default="http://127.0.0.1:8080").rstrip(
+    "/"
+)
+EVOLUTION_API_KEY = env("EVOLUTION_API_KEY", default="")
+# Shared secret the engine sends with every event it posts to /motor/eventos/.
+ENGINE_EVENTS_SECRET = env("ENGINE_EVENTS_SECRET", default="")
 
 # Email: console by default, SMTP (or any backend) through EMAIL_URL.
 if env("EMAIL_URL", default=""):

@@ -2,6 +2,7 @@ import factory
 from allauth.account.models import EmailAddress
 
 from accounts.models import User
+from instances.models import Instance
 
 PASSWORD = "senha-de-teste-9281"
 
@@ -28,3 +29,13 @@ class UserFactory(factory.django.DjangoModelFactory):
             primary=True,
             verified=True if extracted is None else extracted,
         )
+
+
+class InstanceFactory(factory.django.DjangoModelFactory):
+    """An instance as "Adicionar" leaves it, before connecting."""
+
+    class Meta:
+        model = Instance
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Instância {n}")

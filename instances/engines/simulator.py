@@ -1,0 +1,175 @@
+"""The built-in WhatsApp simulator (the default engine).
+
+It behaves like WhatsApp's pairing from the panel's point of view: real QR codes
+that rotate (the first lives 60 s, each next one 20 s) and a give-up after six
+codes, or an 8-character pairing code. Each QR encodes the URL of the
+simulated-phone page, where a person "scans" it by choosing a number. All its
+state is in the database (SimulatedSession), so every process agrees.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from instances.engines.base import (
+    Engine,
+    EngineError,
+    EngineEvent,
+    EngineSession,
+    SessionStart,
+    SessionState,
+)
+from instances.models import SimulatedSession
+
+FIRST_CODE_LIFETIME = timedelta(seconds=60)
+NEXT_CODE_LIFETIME = timedelta(seconds=20)
+CODES_BEFORE_GIVING_UP = 6
+# Letters and digits WhatsApp uses in pairing codes, without look-alikes.
+PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTVWXYZ23456789"
+
+Status = SimulatedSession.Status
+
+
+def code_valid_until(started_at: datetime, index: int) -> datetime:
+    return started_at + FIRST_CODE_LIFETIME + NEXT_CODE_LIFETIME * index
+
+
+def gives_up_at(started_at: datetime) -> datetime:
+    return code_valid_until(started_at, CODES_BEFORE_GIVING_UP - 1)
+
+
+def code_index_at(started_at: datetime, now: datetime) -> int:
+    elapsed = now - started_at
+    if elapsed < FIRST_CODE_LIFETIME:
+        return 0
+    return 1 + int((elapsed - FIRST_CODE_LIFETIME) / NEXT_CODE_LIFETIME)
+
+
+class SimulatorRefused(EngineError):
+    """The simulated phone refused a scan or a code (expired, wrong number)."""
+
+
+class SimulatorEngine(Engine):
+    name = "simulator"
+
+    def qr_content(self, code: str) -> str:
+        return settings.SITE_URL + reverse("instances:simulator_scan", args=[code])
+
+    def session_start(
+        self, session: EngineSession, *, phone_number: str = ""
+    ) -> SessionStart:
+        now = timezone.now()
+        code = secrets.token_urlsafe(18)
+        pairing_code = (
+            "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(8))
+            if phone_number
+            else ""
+        )
+        SimulatedSession.objects.update_or_create(
+            engine_ref=session.engine_ref,
+            defaults={
+                "status": Status.QR,
+                "started_at": now,
+                "code_index": 0,
+                "code": code,
+                "pairing_code": pairing_code,
+                "pairing_phone": phone_number,
+                "phone_number": "",
+            },
+        )
+        if pairing_code:
+            return SessionStart(pairing_code=pairing_code, expires_at=gives_up_at(now))
+        return SessionStart(
+            qr_code=self.qr_content(code), expires_at=code_valid_until(now, 0)
+        )
+
+    def session_state(self, session: EngineSession) -> SessionState:
+        row = SimulatedSession.objects.filter(engine_ref=session.engine_ref).first()
+        if row is None or row.status == Status.CLOSED:
+            return "close"
+        return "open" if row.status == Status.OPEN else "connecting"
+
+    def session_logout(self, session: EngineSession) -> None:
+        SimulatedSession.objects.filter(engine_ref=session.engine_ref).update(
+            status=Status.CLOSED, code="", pairing_code="", phone_number=""
+        )
+
+    def session_delete(self, session: EngineSession) -> None:
+        SimulatedSession.objects.filter(engine_ref=session.engine_ref).delete()
+
+    def message_send_text(self, session: EngineSession, *, to: str, text: str) -> str:
+        if self.session_state(session) != "open":
+            raise EngineError("session is not open")
+        return f"SIM{secrets.token_hex(8).upper()}"
+
+    def tick(self) -> list[EngineEvent]:
+        """Rotate the QR code of every pending session whose code expired, and
+        give up on those past the sixth code. Idempotent for a given moment."""
+        now = timezone.now()
+        events = []
+        for row in SimulatedSession.objects.filter(status=Status.QR):
+            if now >= gives_up_at(row.started_at):
+                row.status = Status.CLOSED
+                row.code = row.pairing_code = ""
+                row.save(update_fields=["status", "code", "pairing_code"])
+                events.append(EngineEvent("qr_gave_up", row.engine_ref))
+                continue
+            index = code_index_at(row.started_at, now)
+            if row.pairing_code or index <= row.code_index:
+                continue
+            row.code_index = index
+            row.code = secrets.token_urlsafe(18)
+            row.save(update_fields=["code_index", "code"])
+            events.append(
+                EngineEvent(
+                    "qr_updated",
+                    row.engine_ref,
+                    qr_code=self.qr_content(row.code),
+                    expires_at=code_valid_until(row.started_at, index),
+                )
+            )
+        return events
+
+    # The simulated phone.
+
+    def phone_session_for_code(self, code: str) -> SimulatedSession | None:
+        now = timezone.now()
+        row = SimulatedSession.objects.filter(status=Status.QR, code=code).first()
+        if row is None or row.pairing_code:
+            return None
+        if now >= code_valid_until(row.started_at, row.code_index):
+            return None
+        return row
+
+    def phone_scan(self, code: str, phone_number: str) -> EngineEvent:
+        """A phone with `phone_number` scanned the QR code `code`."""
+        row = self.phone_session_for_code(code)
+        if row is None:
+            raise SimulatorRefused("Este QR Code expirou ou já foi usado.")
+        return self._open(row, phone_number)
+
+    def phone_enter_pairing_code(
+        self, pairing_code: str, phone_number: str
+    ) -> EngineEvent:
+        """A phone with `phone_number` typed `pairing_code` in WhatsApp."""
+        cleaned = pairing_code.replace("-", "").replace(" ", "").upper()
+        row = SimulatedSession.objects.filter(
+            status=Status.QR, pairing_code=cleaned
+        ).first()
+        if row is None or timezone.now() >= gives_up_at(row.started_at):
+            raise SimulatorRefused("Código inválido ou expirado.")
+        if row.pairing_phone != phone_number:
+            raise SimulatorRefused(
+                "Este código foi gerado para outro número de telefone."
+            )
+        return self._open(row, phone_number)
+
+    def _open(self, row: SimulatedSession, phone_number: str) -> EngineEvent:
+        row.status = Status.OPEN
+        row.phone_number = phone_number
+        row.code = row.pairing_code = ""
+        row.save(update_fields=["status", "phone_number", "code", "pairing_code"])
+        return EngineEvent("connected", row.engine_ref, phone_number=phone_number)

@@ -1,0 +1,189 @@
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+TRIAL_LENGTH = timedelta(days=2)
+
+
+def token_generate() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def engine_ref_generate() -> str:
+    return f"pm-{uuid.uuid4().hex}"
+
+
+class InstanceState(models.TextChoices):
+    CREATED = "created", _("Criada")
+    WAITING_SCAN = "waiting_scan", _("Aguardando leitura")
+    CONNECTED = "connected", _("Conectado")
+    DISCONNECTED = "disconnected", _("Desconectado")
+    EXPIRED = "expired", _("Expirado")
+    CANCELLED = "cancelled", _("Cancelada")
+
+
+class Instance(models.Model):
+    """One WhatsApp number of a customer. `state` is written only by
+    instances.lifecycle; the QR fields are what the engine last reported, so a
+    poll reads them without calling the engine."""
+
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cliente"),
+        on_delete=models.PROTECT,
+        related_name="instances",
+    )
+    name = models.CharField(_("nome"), max_length=60)
+    state = models.CharField(
+        _("estado"),
+        max_length=20,
+        choices=InstanceState.choices,
+        default=InstanceState.CREATED,
+    )
+    phone_number = models.CharField(_("número"), max_length=20, blank=True)
+    token = models.CharField(
+        _("token"), max_length=64, unique=True, default=token_generate
+    )
+    created_at = models.DateTimeField(_("criada em"), default=timezone.now)
+    trial_ends_at = models.DateTimeField(_("fim do teste grátis"))
+    connected_at = models.DateTimeField(_("conectada em"), null=True, blank=True)
+
+    # What the engine last reported about the pending connection.
+    engine_ref = models.CharField(
+        _("nome no motor"), max_length=80, unique=True, default=engine_ref_generate
+    )
+    engine_token = models.CharField(_("token no motor"), max_length=200, blank=True)
+    qr_code = models.TextField(_("QR Code atual"), blank=True)
+    qr_expires_at = models.DateTimeField(null=True, blank=True)
+    pairing_code = models.CharField(
+        _("código de pareamento"), max_length=16, blank=True
+    )
+    pairing_phone = models.CharField(max_length=20, blank=True)
+    connect_error = models.CharField(
+        _("erro da última conexão"), max_length=300, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("instância")
+        verbose_name_plural = _("instâncias")
+        ordering = ["-created_at"]
+        constraints = [
+            # Rule 2: a number is live on at most one instance in the system.
+            models.UniqueConstraint(
+                fields=["phone_number"],
+                condition=Q(state="connected"),
+                name="instances_one_live_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.trial_ends_at is None:
+            self.trial_ends_at = self.created_at + TRIAL_LENGTH
+        super().save(*args, **kwargs)
+
+    @property
+    def is_connected(self) -> bool:
+        return self.state == InstanceState.CONNECTED
+
+    @property
+    def awaiting_scan(self) -> bool:
+        """A code is (or will shortly be) on screen, so the page polls."""
+        return self.state == InstanceState.WAITING_SCAN and not self.connect_error
+
+    @property
+    def poll_version(self) -> str:
+        """Changes whenever what the QR panel shows changes, so an unchanged
+        poll can be answered with an empty 204."""
+        seen = "|".join(
+            [
+                self.state,
+                self.qr_code,
+                self.pairing_code,
+                self.connect_error,
+                self.phone_number,
+            ]
+        )
+        return hashlib.blake2s(seen.encode(), digest_size=8).hexdigest()
+
+    @property
+    def token_masked(self) -> str:
+        return f"{self.token[:4]}…{self.token[-4:]}"
+
+
+class ActorKind(models.TextChoices):
+    CUSTOMER = "customer", _("Cliente")
+    STAFF = "staff", _("Equipe")
+    ENGINE = "engine", _("Motor do WhatsApp")
+    SYSTEM = "system", _("Sistema")
+
+
+class InstanceEvent(models.Model):
+    """One transition of an instance's lifecycle: from, to, why and who."""
+
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, related_name="events"
+    )
+    from_state = models.CharField(
+        _("de"), max_length=20, choices=InstanceState.choices, blank=True
+    )
+    to_state = models.CharField(_("para"), max_length=20, choices=InstanceState.choices)
+    cause = models.CharField(_("causa"), max_length=200)
+    actor_kind = models.CharField(_("quem"), max_length=10, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("usuário"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("quando"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("evento da instância")
+        verbose_name_plural = _("eventos da instância")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '-'} → {self.to_state}"
+
+
+class SimulatedSession(models.Model):
+    """The built-in WhatsApp simulator's side of a session. It lives in the
+    database so that the web, worker and beat processes see the same state."""
+
+    class Status(models.TextChoices):
+        QR = "qr", "qr"
+        OPEN = "open", "open"
+        CLOSED = "closed", "closed"
+
+    engine_ref = models.CharField(max_length=80, unique=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.CLOSED
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    code_index = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(max_length=64, blank=True, db_index=True)
+    pairing_code = models.CharField(max_length=16, blank=True, db_index=True)
+    pairing_phone = models.CharField(max_length=20, blank=True)
+    phone_number = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("sessão simulada")
+        verbose_name_plural = _("sessões simuladas")
+
+    def __str__(self) -> str:
+        return self.engine_ref

@@ -1,0 +1,46 @@
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+def phone_to_e164(raw: str, *, region: str = "BR") -> str:
+    """Parse a phone number as a person or an engine writes it ("(11) 98765-4321",
+    "5511987654321", "5511987654321@s.whatsapp.net", "+55 11 ...") and return it
+    in E.164. Numbers without a country code are taken as Brazilian.
+    Raises ValidationError for anything that is not a valid number."""
+    text = (raw or "").split("@")[0].split(":")[0].strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits:
+        raise ValidationError(_("Informe um número de telefone."), code="empty")
+    candidates = [text] if text.startswith("+") else []
+    if len(digits) > 11:  # long enough to carry its own country code
+        candidates.append("+" + digits)
+    candidates.append(digits)
+    if len(digits) >= 10:  # a foreign number written without "+"
+        candidates.append("+" + digits)
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(
+                number, phonenumbers.PhoneNumberFormat.E164
+            )
+    raise ValidationError(
+        _("Número de telefone inválido. Use DDI e DDD, por exemplo +55 11 98765-4321."),
+        code="invalid",
+    )
+
+
+def phone_display(e164: str) -> str:
+    """+5511987654321 → +55 11 98765-4321."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )

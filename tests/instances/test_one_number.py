@@ -1,0 +1,101 @@
+"""Rule 2: a number is live on at most one instance in the whole system."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from instances import services
+from instances.engines.base import EngineEvent
+from instances.models import Instance, InstanceEvent, InstanceState, SimulatedSession
+from tests.factories import UserFactory
+
+S = InstanceState
+NUMBER = "5511987654321"
+
+
+def _waiting(owner, name):
+    return services.instance_connect(
+        instance=services.instance_create(owner=owner, name=name), actor_kind="customer"
+    )
+
+
+@pytest.mark.django_db
+def test_a_scan_with_a_number_live_elsewhere_is_refused(owner, other, connect):
+    first = connect(_waiting(owner, "Primeira"), NUMBER)
+    second = _waiting(other, "Segunda")
+    events_before = InstanceEvent.objects.filter(instance=second).count()
+
+    refused = connect(second, NUMBER)
+
+    assert refused.state == S.WAITING_SCAN
+    assert refused.phone_number == ""
+    assert (
+        "+55 11 98765-4321 já está conectado em outra instância"
+        in refused.connect_error
+    )
+    assert InstanceEvent.objects.filter(instance=second).count() == events_before
+    assert SimulatedSession.objects.get(engine_ref=second.engine_ref).status == "closed"
+    first.refresh_from_db()
+    assert (first.state, first.phone_number) == (S.CONNECTED, "+" + NUMBER)
+
+
+@pytest.mark.django_db
+def test_the_refusal_shows_on_the_page_with_a_way_to_retry(
+    client, owner, other, connect
+):
+    connect(_waiting(owner, "Primeira"), NUMBER)
+    second = connect(_waiting(other, "Segunda"), NUMBER)
+    client.force_login(other)
+
+    body = client.get(f"/instancias/{second.pk}/").content.decode()
+
+    assert "já está conectado em outra instância" in body
+
+
+@pytest.mark.django_db
+def test_the_number_is_free_again_once_disconnected(owner, other, connect):
+    first = connect(_waiting(owner, "Primeira"), NUMBER)
+    services.instance_disconnect(instance=first, actor_kind="customer", actor=owner)
+
+    second = connect(_waiting(other, "Segunda"), NUMBER)
+
+    assert second.state == S.CONNECTED
+    first.refresh_from_db()
+    assert first.phone_number == "+" + NUMBER  # kept as history, no longer live
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_connections_of_one_number_exactly_one_wins():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL (make test with DATABASE_URL)")
+    instances = [_waiting(UserFactory(), f"Concorrente {n}") for n in range(2)]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def connect(instance):
+        try:
+            barrier.wait(timeout=10)
+            services.engine_events_apply(
+                [EngineEvent("connected", instance.engine_ref, phone_number=NUMBER)]
+            )
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=connect, args=(i,)) for i in instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    states = sorted(Instance.objects.values_list("state", flat=True))
+    assert states == [S.CONNECTED, S.WAITING_SCAN]
+    assert (
+        Instance.objects.filter(phone_number="+" + NUMBER, state=S.CONNECTED).count()
+        == 1
+    )
+    loser = Instance.objects.get(state=S.WAITING_SCAN)
+    assert "já está conectado" in loser.connect_error
