@@ -1,7 +1,7 @@
 """Every change to instances. Views, tasks and the admin call these."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -11,7 +11,13 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from instances import lifecycle
 from instances.engines import engine_get
-from instances.engines.base import EngineError, EngineEvent, EngineSession
+from instances.engines.base import (
+    FIRST_CODE_LIFETIME,
+    NEXT_CODE_LIFETIME,
+    EngineError,
+    EngineEvent,
+    EngineSession,
+)
 from instances.models import ActorKind, Instance, InstanceState, token_generate
 from instances.phones import phone_display, phone_to_e164
 
@@ -19,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 S = InstanceState
 # A pending QR this long past its expiry, with no word from the engine, is given up.
-QR_GRACE = timedelta(seconds=30)
+QR_GRACE = timedelta(seconds=60)
 NO_QR_TIMEOUT = timedelta(seconds=90)
 _CLEARED_QR = {
     "qr_code": "",
@@ -41,6 +47,14 @@ def _gave_up() -> dict:
 class InstanceError(Exception):
     """A request about an instance that cannot be done; the message is for the
     customer, in Portuguese."""
+
+
+def _code_expiry(*, first: bool, code) -> datetime | None:
+    """When an engine does not say how long a code lives, assume WhatsApp's
+    rhythm: a minute for the first code, 20 s for each next one."""
+    if not (code.qr_code or code.pairing_code):
+        return None
+    return timezone.now() + (FIRST_CODE_LIFETIME if first else NEXT_CODE_LIFETIME)
 
 
 def _session(instance: Instance) -> EngineSession:
@@ -87,7 +101,7 @@ def instance_connect(
     )
     changes = {
         "qr_code": started.qr_code,
-        "qr_expires_at": started.expires_at,
+        "qr_expires_at": started.expires_at or _code_expiry(first=True, code=started),
         "pairing_code": started.pairing_code,
         "pairing_phone": e164,
         "connect_error": "",
@@ -184,7 +198,8 @@ def _event_apply(instance: Instance, event: EngineEvent) -> None:
         if instance.state == S.WAITING_SCAN:
             Instance.objects.filter(pk=instance.pk, state=S.WAITING_SCAN).update(
                 qr_code=event.qr_code,
-                qr_expires_at=event.expires_at,
+                qr_expires_at=event.expires_at
+                or _code_expiry(first=not instance.qr_code, code=event),
                 pairing_code=event.pairing_code or instance.pairing_code,
                 updated_at=timezone.now(),
             )

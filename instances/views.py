@@ -11,11 +11,12 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from instances import selectors, services
 from instances.engines import engine_get
-from instances.engines.base import EngineUnavailable
+from instances.engines.base import EngineError
 from instances.forms import InstanceForm, PairingForm
 from instances.models import ActorKind, Instance
 
-ENGINE_DOWN = "O serviço do WhatsApp está indisponível. Tente de novo em instantes."
+# Shown for timeouts and refusals alike: the instance is left as it was.
+ENGINE_DOWN = "Serviço do WhatsApp indisponível, tente de novo em instantes."
 
 
 def _get_instance_for_user(request: HttpRequest, instance_id) -> Instance:
@@ -34,7 +35,7 @@ def _connect(request: HttpRequest, instance: Instance, phone_number: str = "") -
             actor=request.user,
             phone_number=phone_number,
         )
-    except EngineUnavailable:
+    except EngineError:
         messages.error(request, _(ENGINE_DOWN))
     except (services.InstanceError, ValidationError) as error:
         messages.error(
@@ -147,7 +148,7 @@ def instance_disconnect(request: HttpRequest, instance_id) -> HttpResponse:
         services.instance_disconnect(
             instance=instance, actor_kind=ActorKind.CUSTOMER, actor=request.user
         )
-    except EngineUnavailable:
+    except EngineError:
         messages.error(request, _(ENGINE_DOWN))
     except services.InstanceError as error:
         messages.error(request, str(error))
@@ -174,7 +175,7 @@ def instance_delete(request: HttpRequest, instance_id) -> HttpResponse:
         )
     try:
         services.instance_delete(instance=instance)
-    except EngineUnavailable:
+    except EngineError:
         messages.error(request, _(ENGINE_DOWN))
         return redirect("instances:detail", instance.pk)
     messages.success(

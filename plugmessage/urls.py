@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.urls import allauth_patterns
+from instances.engine_views import engine_events
 from plugmessage import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("saude/", views.health, name="health"),
+    path("motor/eventos/", engine_events, name="engine_events"),
     path("contas/", include(allauth_patterns)),
     path("minha-conta/", include("accounts.urls")),
     path("instancias/", include("instances.urls")),

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
+
+# How WhatsApp's pairing behaves: the first QR code lives about a minute, each
+# next one about 20 s, and it gives up after six.
+FIRST_CODE_LIFETIME = timedelta(seconds=60)
+NEXT_CODE_LIFETIME = timedelta(seconds=20)
+CODES_BEFORE_GIVING_UP = 6
+# The header carrying the shared secret on every event an engine posts.
+ENGINE_EVENTS_HEADER = "X-PlugMessage-Secret"
 
 
 class EngineError(Exception):

@@ -8,13 +8,16 @@ state is in the database (SimulatedSession), so every process agrees.
 """
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from instances.engines.base import (
+    CODES_BEFORE_GIVING_UP,
+    FIRST_CODE_LIFETIME,
+    NEXT_CODE_LIFETIME,
     Engine,
     EngineError,
     EngineEvent,
@@ -24,9 +27,6 @@ from instances.engines.base import (
 )
 from instances.models import SimulatedSession
 
-FIRST_CODE_LIFETIME = timedelta(seconds=60)
-NEXT_CODE_LIFETIME = timedelta(seconds=20)
-CODES_BEFORE_GIVING_UP = 6
 # Letters and digits WhatsApp uses in pairing codes, without look-alikes.
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTVWXYZ23456789"
 

@@ -90,7 +90,7 @@ def test_an_engine_outage_on_create_keeps_the_instance_and_says_so(
 
     instance = Instance.objects.get(owner=owner)
     assert instance.state == S.CREATED
-    assert "serviço do WhatsApp está indisponível" in response.content.decode()
+    assert "Serviço do WhatsApp indisponível" in response.content.decode()
     assert "Conectar" in response.content.decode()
 
 

@@ -1,0 +1,256 @@
+"""Evolution API v2 (2.3.x) adapter, over httpx.
+
+Each PlugMessage instance is an Evolution instance named by its `engine_ref`;
+the token Evolution issues at creation (`hash`) is kept as that instance's
+`apikey`, so the global key is needed only to create. Evolution posts its
+events to PlugMessage's /motor/eventos/ with a shared-secret header.
+
+What Evolution's users report going wrong, and what this adapter does:
+- connect may answer `{"count": 0}` (no QR yet): the start carries no code and
+  the QR arrives later in a `qrcode.updated` event;
+- some errors come back as HTTP 200 with `{"error": true}`: treated as errors;
+- after its QR limit the connection goes `refused`: the panel gives up;
+- `open` does not promise that sends work: a failed send is reported as such;
+- timeouts and 5xx: EngineUnavailable, so callers leave the instance unchanged.
+The shapes are in tests/instances/fixtures/evolution/NOTES.md.
+"""
+
+from __future__ import annotations
+
+import httpx
+from django.conf import settings
+from django.urls import reverse
+
+from instances.engines.base import (
+    ENGINE_EVENTS_HEADER,
+    Engine,
+    EngineError,
+    EngineEvent,
+    EngineSession,
+    EngineUnavailable,
+    SessionStart,
+    SessionState,
+)
+
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+SUBSCRIBED_EVENTS = [
+    "QRCODE_UPDATED",
+    "CONNECTION_UPDATE",
+    "LOGOUT_INSTANCE",
+    "MESSAGES_UPSERT",
+    "MESSAGES_UPDATE",
+    "SEND_MESSAGE",
+    "PRESENCE_UPDATE",
+]
+# Baileys' reasons for a closed connection, as the customer should read them.
+CLOSE_REASONS = {
+    401: "O WhatsApp desconectou este aparelho (removido em Aparelhos conectados)",
+    403: "O WhatsApp recusou a conexão deste número",
+    440: "A sessão foi aberta em outro lugar",
+}
+
+
+class EvolutionNotFound(EngineError):
+    pass
+
+
+def _message(body) -> str:
+    if not isinstance(body, dict):
+        return str(body)[:200]
+    message = (body.get("response") or {}).get("message", body.get("message", ""))
+    return str(message)[:200]
+
+
+class EvolutionEngine(Engine):
+    name = "evolution"
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.api_key = api_key if api_key is not None else settings.EVOLUTION_API_KEY
+        self.client = httpx.Client(
+            base_url=base_url or settings.EVOLUTION_API_URL,
+            timeout=TIMEOUT,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def _request(self, method: str, path: str, *, apikey: str, **kwargs) -> dict:
+        try:
+            response = self.client.request(
+                method, path, headers={"apikey": apikey}, **kwargs
+            )
+        except httpx.TimeoutException as error:
+            raise EngineUnavailable(f"Evolution timed out: {error}") from error
+        except httpx.TransportError as error:
+            raise EngineUnavailable(f"Evolution unreachable: {error}") from error
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        if response.status_code >= 500:
+            raise EngineUnavailable(
+                f"Evolution {response.status_code}: {_message(body)}"
+            )
+        if response.status_code == 404:
+            raise EvolutionNotFound(_message(body))
+        if response.status_code >= 400:
+            raise EngineError(f"Evolution {response.status_code}: {_message(body)}")
+        if not isinstance(body, dict | list):
+            raise EngineError(
+                f"Evolution answered something that is not JSON: {body!r:.200}"
+            )
+        if isinstance(body, dict) and body.get("error") is True:
+            # Evolution wraps some failures in an HTTP 200.
+            raise EngineError(f"Evolution error: {_message(body)}")
+        return body
+
+    def _key(self, session: EngineSession) -> str:
+        return session.engine_token or self.api_key
+
+    def _create(self, session: EngineSession) -> str:
+        body = self._request(
+            "POST",
+            "/instance/create",
+            apikey=self.api_key,
+            json={
+                "instanceName": session.engine_ref,
+                "integration": "WHATSAPP-BAILEYS",
+                "qrcode": False,
+                "webhook": {
+                    "enabled": True,
+                    "url": settings.SITE_URL + reverse("engine_events"),
+                    "headers": {ENGINE_EVENTS_HEADER: settings.ENGINE_EVENTS_SECRET},
+                    "byEvents": False,
+                    "base64": False,
+                    "events": SUBSCRIBED_EVENTS,
+                },
+            },
+        )
+        token = body.get("hash", "")
+        if isinstance(token, dict):  # Evolution v1 shape
+            token = token.get("apikey", "")
+        return token
+
+    def session_start(
+        self, session: EngineSession, *, phone_number: str = ""
+    ) -> SessionStart:
+        token = session.engine_token or self._create(session)
+        session = EngineSession(session.engine_ref, token)
+        params = {"number": phone_number} if phone_number else None
+        body = self._connect(session, params)
+        if "instance" in body:
+            # Evolution holds an open session PlugMessage does not know about:
+            # close it so the customer gets a fresh code.
+            self.session_logout(session)
+            body = self._connect(session, params)
+        return SessionStart(
+            qr_code=body.get("code") or "",
+            pairing_code=(body.get("pairingCode") or "") if phone_number else "",
+            engine_token=token,
+        )
+
+    def _connect(self, session: EngineSession, params: dict | None) -> dict:
+        return self._request(
+            "GET",
+            f"/instance/connect/{session.engine_ref}",
+            apikey=self._key(session),
+            params=params,
+        )
+
+    def session_state(self, session: EngineSession) -> SessionState:
+        try:
+            body = self._request(
+                "GET",
+                f"/instance/connectionState/{session.engine_ref}",
+                apikey=self._key(session),
+            )
+        except EvolutionNotFound:
+            return "close"
+        state = (body.get("instance") or {}).get("state")
+        return state if state in ("open", "connecting") else "close"
+
+    def session_logout(self, session: EngineSession) -> None:
+        try:
+            self._request(
+                "DELETE",
+                f"/instance/logout/{session.engine_ref}",
+                apikey=self._key(session),
+            )
+        except EvolutionNotFound:
+            return
+        except EngineUnavailable:
+            raise
+        except EngineError as error:
+            # Logging out a session that is not connected is not a failure.
+            if "not connected" not in str(error).lower():
+                raise
+
+    def session_delete(self, session: EngineSession) -> None:
+        try:
+            self._request(
+                "DELETE",
+                f"/instance/delete/{session.engine_ref}",
+                apikey=self._key(session),
+            )
+        except EvolutionNotFound:
+            return
+
+    def message_send_text(self, session: EngineSession, *, to: str, text: str) -> str:
+        body = self._request(
+            "POST",
+            f"/message/sendText/{session.engine_ref}",
+            apikey=self._key(session),
+            json={"number": to.lstrip("+"), "text": text},
+        )
+        message_id = (body.get("key") or {}).get("id")
+        if not message_id:
+            raise EngineError("Evolution accepted the message without an id")
+        return message_id
+
+    def events_from_webhook(self, payload: dict) -> list[EngineEvent]:
+        kind = str(payload.get("event", "")).lower().replace("_", ".")
+        ref = str(payload.get("instance") or "")
+        data = payload.get("data") or {}
+        if not ref:
+            return []
+        if kind == "qrcode.updated":
+            qrcode = data.get("qrcode")
+            if qrcode and qrcode.get("code"):
+                return [
+                    EngineEvent(
+                        "qr_updated",
+                        ref,
+                        qr_code=qrcode["code"],
+                        pairing_code=qrcode.get("pairingCode") or "",
+                    )
+                ]
+            if "limit" in str(data.get("message", "")).lower():
+                return [EngineEvent("qr_gave_up", ref)]
+            return []
+        if kind == "connection.update":
+            state = data.get("state")
+            if state == "open":
+                number = data.get("wuid") or payload.get("sender") or ""
+                return (
+                    [EngineEvent("connected", ref, phone_number=number)]
+                    if number
+                    else []
+                )
+            if state == "refused":
+                return [EngineEvent("qr_gave_up", ref)]
+            if state == "close":
+                reason = CLOSE_REASONS.get(data.get("statusReason"), "")
+                return [EngineEvent("disconnected", ref, reason=reason)]
+            return []
+        if kind == "logout.instance":
+            return [
+                EngineEvent(
+                    "disconnected", ref, reason="A sessão foi encerrada no WhatsApp"
+                )
+            ]
+        return []

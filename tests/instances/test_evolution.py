@@ -1,0 +1,359 @@
+"""The Evolution API v2 adapter against answers shaped like its documented
+API (tests/instances/fixtures/evolution/), served by respx on loopback."""
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+from django.urls import reverse
+
+from instances import services
+from instances.engines.base import EngineError, EngineSession, EngineUnavailable
+from instances.engines.evolution import EvolutionEngine
+from instances.models import InstanceEvent, InstanceState
+
+S = InstanceState
+BASE = "http://127.0.0.1:8080"
+FIXTURES = Path(__file__).parent / "fixtures" / "evolution"
+REF = "pm-0b7c5e2a"
+TOKEN = "C0FFEE00-1234-4ABC-9DEF-0123456789AB"
+SECRET = "segredo-de-teste-para-eventos"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def evolution(settings):
+    settings.WHATSAPP_ENGINE = "instances.engines.evolution.EvolutionEngine"
+    settings.EVOLUTION_API_URL = BASE
+    settings.EVOLUTION_API_KEY = "chave-global"
+    settings.ENGINE_EVENTS_SECRET = SECRET
+    settings.SITE_URL = "https://painel.plugmessage.test"
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def engine(evolution):
+    return EvolutionEngine()
+
+
+def test_starting_creates_the_instance_with_our_webhook_then_connects(
+    evolution, engine
+):
+    create = evolution.post("/instance/create").respond(201, json=fixture("create_ok"))
+    connect = evolution.get(f"/instance/connect/{REF}").respond(
+        200, json=fixture("connect_qr")
+    )
+
+    started = engine.session_start(EngineSession(REF))
+
+    assert create.calls.last.request.headers["apikey"] == "chave-global"
+    body = json.loads(create.calls.last.request.content)
+    assert body["instanceName"] == REF
+    assert body["integration"] == "WHATSAPP-BAILEYS"
+    assert body["webhook"]["url"] == "https://painel.plugmessage.test/motor/eventos/"
+    assert body["webhook"]["headers"] == {"X-PlugMessage-Secret": SECRET}
+    assert "CONNECTION_UPDATE" in body["webhook"]["events"]
+    assert connect.calls.last.request.headers["apikey"] == TOKEN
+    assert started.qr_code == "2@PLUGMESSAGE-TEST-QR,abc,def,ghi"
+    assert started.engine_token == TOKEN
+
+
+def test_a_known_instance_connects_with_its_own_token(evolution, engine):
+    create = evolution.post("/instance/create")
+    connect = evolution.get(f"/instance/connect/{REF}").respond(
+        200, json=fixture("connect_qr")
+    )
+
+    engine.session_start(EngineSession(REF, "token-da-instancia"))
+
+    assert not create.called
+    assert connect.calls.last.request.headers["apikey"] == "token-da-instancia"
+
+
+def test_a_pairing_code_is_asked_with_the_number(evolution, engine):
+    connect = evolution.get(f"/instance/connect/{REF}").respond(
+        200, json=fixture("connect_pairing")
+    )
+
+    started = engine.session_start(
+        EngineSession(REF, TOKEN), phone_number="5511987654321"
+    )
+
+    assert connect.calls.last.request.url.params["number"] == "5511987654321"
+    assert started.pairing_code == "K7PX2QMD"
+
+
+def test_an_open_session_we_did_not_know_is_closed_for_a_fresh_code(evolution, engine):
+    evolution.get(f"/instance/connect/{REF}").mock(
+        side_effect=[
+            httpx.Response(200, json=fixture("connect_open")),
+            httpx.Response(200, json=fixture("connect_qr")),
+        ]
+    )
+    logout = evolution.delete(f"/instance/logout/{REF}").respond(
+        200, json=fixture("logout_ok")
+    )
+
+    started = engine.session_start(EngineSession(REF, TOKEN))
+
+    assert logout.called
+    assert started.qr_code
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (httpx.Response(200, json=fixture("error_200_flag")), EngineError),
+        (httpx.Response(401, json=fixture("error_401")), EngineError),
+        (
+            httpx.Response(500, json=fixture("error_500_connection_closed")),
+            EngineUnavailable,
+        ),
+        (httpx.Response(502, text="Bad Gateway"), EngineUnavailable),
+        (httpx.ConnectTimeout("timed out"), EngineUnavailable),
+        (httpx.ReadTimeout("timed out"), EngineUnavailable),
+        (httpx.ConnectError("refused"), EngineUnavailable),
+    ],
+)
+def test_errors_and_timeouts_are_reported(evolution, engine, response, error):
+    route = evolution.get(f"/instance/connect/{REF}")
+    if isinstance(response, Exception):
+        route.mock(side_effect=response)
+    else:
+        route.mock(return_value=response)
+
+    with pytest.raises(error):
+        engine.session_start(EngineSession(REF, TOKEN))
+
+
+def test_redirects_are_not_followed(evolution, engine):
+    evolution.get(f"/instance/connect/{REF}").respond(
+        302, headers={"Location": "http://10.0.0.1/"}
+    )
+
+    with pytest.raises(EngineError):
+        engine.session_start(EngineSession(REF, TOKEN))
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "state"),
+    [
+        ("state_open", 200, "open"),
+        ("state_connecting", 200, "connecting"),
+        ("state_close", 200, "close"),
+        ("error_404", 404, "close"),
+    ],
+)
+def test_the_connection_state_is_read(evolution, engine, name, status, state):
+    evolution.get(f"/instance/connectionState/{REF}").respond(
+        status, json=fixture(name)
+    )
+
+    assert engine.session_state(EngineSession(REF, TOKEN)) == state
+
+
+@pytest.mark.parametrize(
+    ("status", "name"),
+    [(200, "logout_ok"), (404, "error_404"), (400, "error_400_not_connected")],
+)
+def test_logout_is_idempotent(evolution, engine, status, name):
+    route = evolution.delete(f"/instance/logout/{REF}").respond(
+        status, json=fixture(name)
+    )
+
+    engine.session_logout(EngineSession(REF, TOKEN))
+
+    assert route.calls.last.request.headers["apikey"] == TOKEN
+
+
+@pytest.mark.parametrize(("status", "name"), [(200, "delete_ok"), (404, "error_404")])
+def test_delete_is_idempotent(evolution, engine, status, name):
+    route = evolution.delete(f"/instance/delete/{REF}").respond(
+        status, json=fixture(name)
+    )
+
+    engine.session_delete(EngineSession(REF, TOKEN))
+
+    assert route.called
+
+
+def test_sending_text_returns_the_message_id(evolution, engine):
+    route = evolution.post(f"/message/sendText/{REF}").respond(
+        201, json=fixture("send_text_ok")
+    )
+
+    message_id = engine.message_send_text(
+        EngineSession(REF, TOKEN), to="+5511987654321", text="Olá"
+    )
+
+    assert message_id == "3EB0A1B2C3D4E5F6A7B8C9"
+    assert json.loads(route.calls.last.request.content) == {
+        "number": "5511987654321",
+        "text": "Olá",
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["error_400_not_on_whatsapp", "error_400_not_connected"]
+)
+def test_a_refused_send_is_an_error_even_when_the_state_said_open(
+    evolution, engine, name
+):
+    evolution.post(f"/message/sendText/{REF}").respond(400, json=fixture(name))
+
+    with pytest.raises(EngineError):
+        engine.message_send_text(
+            EngineSession(REF, TOKEN), to="+5511900000000", text="Olá"
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("event_qrcode_updated", [("qr_updated", "2@PLUGMESSAGE-TEST-QR,abc,def,ghi")]),
+        ("event_qrcode_limit", [("qr_gave_up", "")]),
+        ("event_connection_open", [("connected", "")]),
+        ("event_connection_connecting", []),
+        ("event_connection_close", [("disconnected", "")]),
+        ("event_connection_refused", [("qr_gave_up", "")]),
+        ("event_logout_instance", [("disconnected", "")]),
+        ("event_messages_upsert", []),
+        ("event_presence_update", []),
+    ],
+)
+def test_webhook_bodies_become_engine_events(engine, name, expected):
+    events = engine.events_from_webhook(fixture(name))
+
+    assert [(e.kind, e.qr_code) for e in events] == expected
+    assert all(e.engine_ref == REF for e in events)
+
+
+def test_the_open_event_carries_the_number(engine):
+    (event,) = engine.events_from_webhook(fixture("event_connection_open"))
+    assert event.phone_number == "5511912345678@s.whatsapp.net"
+
+
+# The whole path, from the panel to Evolution and back through /motor/eventos/.
+
+
+@pytest.fixture
+def evolution_instance(db, owner, evolution):
+    from instances.models import Instance
+
+    instance = services.instance_create(owner=owner, name="Evolution")
+    Instance.objects.filter(pk=instance.pk).update(engine_ref=REF)
+    instance.refresh_from_db()
+    return instance
+
+
+def _post_event(client, name, secret=SECRET):
+    headers = {"HTTP_X_PLUGMESSAGE_SECRET": secret} if secret is not None else {}
+    return client.post(
+        reverse("engine_events"),
+        json.dumps(fixture(name)),
+        content_type="application/json",
+        **headers,
+    )
+
+
+@pytest.mark.django_db
+def test_a_qr_that_is_not_ready_arrives_later_by_event(
+    client, owner_client, evolution, evolution_instance
+):
+    evolution.post("/instance/create").respond(201, json=fixture("create_ok"))
+    evolution.get(f"/instance/connect/{REF}").respond(
+        200, json=fixture("connect_count_zero")
+    )
+
+    owner_client.post(reverse("instances:connect", args=[evolution_instance.pk]))
+    evolution_instance.refresh_from_db()
+    assert evolution_instance.state == S.WAITING_SCAN
+    assert evolution_instance.engine_token == TOKEN
+    page = owner_client.get(reverse("instances:detail", args=[evolution_instance.pk]))
+    assert "Gerando QR Code" in page.content.decode()
+
+    assert _post_event(client, "event_qrcode_updated").status_code == 200
+    evolution_instance.refresh_from_db()
+    assert evolution_instance.qr_code == "2@PLUGMESSAGE-TEST-QR,abc,def,ghi"
+    assert evolution_instance.qr_expires_at is not None
+
+    assert _post_event(client, "event_connection_open").status_code == 200
+    evolution_instance.refresh_from_db()
+    assert (evolution_instance.state, evolution_instance.phone_number) == (
+        S.CONNECTED,
+        "+5511912345678",
+    )
+
+    assert _post_event(client, "event_connection_close").status_code == 200
+    evolution_instance.refresh_from_db()
+    assert evolution_instance.state == S.DISCONNECTED
+    assert "Aparelhos conectados" in evolution_instance.events.first().cause
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("secret", [None, "", "errado"])
+def test_events_without_the_secret_are_refused_and_change_nothing(
+    client, evolution_instance, secret
+):
+    events_before = InstanceEvent.objects.count()
+
+    response = _post_event(client, "event_connection_open", secret=secret)
+
+    assert response.status_code == 401
+    evolution_instance.refresh_from_db()
+    assert evolution_instance.state == S.CREATED
+    assert InstanceEvent.objects.count() == events_before
+
+
+@pytest.mark.django_db
+def test_events_are_refused_while_no_secret_is_configured(
+    client, evolution_instance, settings
+):
+    settings.ENGINE_EVENTS_SECRET = ""
+    assert _post_event(client, "event_connection_open", secret="").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_json_is_a_400(client, evolution):
+    response = client.post(
+        reverse("engine_events"),
+        "{nope",
+        content_type="application/json",
+        HTTP_X_PLUGMESSAGE_SECRET=SECRET,
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("timed out"),
+        httpx.Response(200, json=fixture("error_200_flag")),
+    ],
+)
+def test_the_panel_says_the_service_is_unavailable_and_keeps_the_instance(
+    owner_client, evolution, evolution_instance, failure
+):
+    evolution.post("/instance/create").respond(201, json=fixture("create_ok"))
+    route = evolution.get(f"/instance/connect/{REF}")
+    route.mock(side_effect=failure) if isinstance(failure, Exception) else route.mock(
+        return_value=failure
+    )
+
+    response = owner_client.post(
+        reverse("instances:connect", args=[evolution_instance.pk]), follow=True
+    )
+
+    assert (
+        "Serviço do WhatsApp indisponível, tente de novo" in response.content.decode()
+    )
+    evolution_instance.refresh_from_db()
+    assert evolution_instance.state == S.CREATED
+    assert evolution_instance.qr_code == ""
