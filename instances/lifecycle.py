@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from instances.models import ActorKind, Instance, InstanceEvent, InstanceState
+from instances.poll_cache import poll_state_forget
 
 S = InstanceState
 
@@ -81,6 +82,7 @@ def transition(
         actor_kind=actor_kind,
         actor=actor,
     )
+    poll_state_forget(locked.pk)
     # Keep the caller's object in step with the row.
     instance.__dict__.update(
         {f.attname: getattr(locked, f.attname) for f in Instance._meta.concrete_fields}

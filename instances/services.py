@@ -20,6 +20,7 @@ from instances.engines.base import (
 )
 from instances.models import ActorKind, Instance, InstanceState, token_generate
 from instances.phones import phone_display, phone_to_e164
+from instances.poll_cache import poll_state_forget
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ def instance_delete(*, instance: Instance) -> None:
     """Delete the instance and its session at the engine. The engine is asked
     first; if it is unavailable nothing is deleted (EngineUnavailable)."""
     engine_get().session_delete(_session(instance))
+    poll_state_forget(instance.pk)
     instance.delete()
 
 
@@ -203,6 +205,7 @@ def _event_apply(instance: Instance, event: EngineEvent) -> None:
                 pairing_code=event.pairing_code or instance.pairing_code,
                 updated_at=timezone.now(),
             )
+            poll_state_forget(instance.pk)
     elif event.kind == "qr_gave_up":
         if instance.state == S.WAITING_SCAN:
             lifecycle.transition(
@@ -262,6 +265,7 @@ def instance_connection_open(*, instance: Instance, phone_number: str) -> Instan
     Instance.objects.filter(pk=instance.pk).update(
         connect_error=message, updated_at=timezone.now(), **_CLEARED_QR
     )
+    poll_state_forget(instance.pk)
     instance.connect_error = message
     instance.__dict__.update(_CLEARED_QR)
     return instance

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from instances.engines import engine_get
 from instances.engines.base import EngineError
 from instances.forms import InstanceForm, PairingForm
 from instances.models import ActorKind, Instance
+from instances.poll_cache import poll_state_get, poll_state_store
 
 # Shown for timeouts and refusals alike: the instance is left as it was.
 ENGINE_DOWN = "Serviço do WhatsApp indisponível, tente de novo em instantes."
@@ -86,12 +88,32 @@ def instance_detail(request: HttpRequest, instance_id) -> HttpResponse:
     return render(request, "instances/detail.html", context)
 
 
-@login_required
 @require_GET
 def instance_qr(request: HttpRequest, instance_id) -> HttpResponse:
-    """The QR panel, polled every 2 s. Reads one row; never calls the engine.
-    204 while nothing changed, 286 (stop polling) once it is no longer waiting."""
+    """The QR panel, polled every 2 s; never calls the engine.
+
+    An open page asks this every 2 s, so "nothing changed" is answered from
+    the cache alone (204, no query) when the session's user owns the instance
+    and the page already shows the current version. Anything else takes the
+    full path: login check, one row read, the fragment, and 286 (stop
+    polling) once the instance is no longer waiting for a scan.
+    """
+    user_id = request.session.get(SESSION_KEY)
+    cached = poll_state_get(instance_id) if user_id else None
+    if (
+        cached
+        and cached["waiting"]
+        and cached["owner"] == str(user_id)
+        and request.GET.get("v") == cached["version"]
+    ):
+        return HttpResponse(status=204)
+    return _instance_qr_full(request, instance_id)
+
+
+@login_required
+def _instance_qr_full(request: HttpRequest, instance_id) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id)
+    poll_state_store(instance)
     waiting = instance.awaiting_scan
     if waiting and request.GET.get("v") == instance.poll_version:
         return HttpResponse(status=204)

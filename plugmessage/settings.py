@@ -66,7 +66,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
 ]
 
-ROOT_URLCONF = "plugmessage.urls"
+# bench/ serves a constant view beside the real URLs with ROOT_URLCONF=bench.urls.
+ROOT_URLCONF = env("ROOT_URLCONF", default="plugmessage.urls")
 WSGI_APPLICATION = "plugmessage.wsgi.application"
 
 TEMPLATES = [
@@ -115,7 +116,13 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files under var/, so the web, worker and beat processes share one cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 # Sessions are read from the cache (no query per request, which keeps the QR
 # poll at two queries) and written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

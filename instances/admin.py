@@ -1,0 +1,67 @@
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from instances.models import Instance, InstanceEvent
+
+
+class InstanceEventInline(admin.TabularInline):
+    model = InstanceEvent
+    fields = ("created_at", "from_state", "to_state", "cause", "actor_kind", "actor")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Instance)
+class InstanceAdmin(admin.ModelAdmin):
+    """Read-only: staff change instances only through audited actions."""
+
+    list_display = (
+        "name",
+        "owner",
+        "phone_number",
+        "state",
+        "trial_ends_at",
+        "created_at",
+    )
+    list_filter = ("state",)
+    search_fields = ("name", "phone_number", "owner__email", "=id")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    fields = (
+        "id",
+        "name",
+        "owner",
+        "state",
+        "phone_number",
+        "masked_token",
+        "created_at",
+        "trial_ends_at",
+        "connected_at",
+        "engine_ref",
+        "connect_error",
+    )
+    readonly_fields = fields
+    inlines = [InstanceEventInline]
+
+    @admin.display(description=_("token"))
+    def masked_token(self, obj: Instance) -> str:
+        return obj.token_masked
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
