@@ -187,3 +187,22 @@ class SimulatedSession(models.Model):
 
     def __str__(self) -> str:
         return self.engine_ref
+
+
+class SimulatedMessage(models.Model):
+    """A message the simulator "sent", so that its tick can report delivery
+    and reading like a phone would."""
+
+    engine_ref = models.CharField(max_length=80, db_index=True)
+    message_id = models.CharField(max_length=40, unique=True)
+    to = models.CharField(max_length=20)
+    text = models.TextField()
+    status = models.CharField(max_length=10, default="sent")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mensagem simulada")
+        verbose_name_plural = _("mensagens simuladas")
+
+    def __str__(self) -> str:
+        return self.message_id

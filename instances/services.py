@@ -196,7 +196,11 @@ def engine_events_apply(events: list[EngineEvent]) -> None:
 
 
 def _event_apply(instance: Instance, event: EngineEvent) -> None:
-    if event.kind == "qr_updated":
+    if event.kind in ("message_received", "message_status"):
+        # Recorded by the messages API, which builds on instances; until it
+        # exists the engines report these and nothing keeps them.
+        logger.debug("message event %s for %s", event.kind, instance.pk)
+    elif event.kind == "qr_updated":
         if instance.state == S.WAITING_SCAN:
             Instance.objects.filter(pk=instance.pk, state=S.WAITING_SCAN).update(
                 qr_code=event.qr_code,

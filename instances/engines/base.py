@@ -42,7 +42,17 @@ class SessionStart:
 
 SessionState = Literal["open", "connecting", "close"]
 
-EventKind = Literal["qr_updated", "qr_gave_up", "connected", "disconnected"]
+EventKind = Literal[
+    "qr_updated",
+    "qr_gave_up",
+    "connected",
+    "disconnected",
+    # Messages: `phone_number` is the contact; `extra` carries message_id and
+    # text (received) or message_id and status (sent, delivered, read, failed).
+    "message_received",
+    "message_status",
+]
+MessageStatus = Literal["sent", "delivered", "read", "failed"]
 
 
 @dataclass(frozen=True)

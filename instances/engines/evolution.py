@@ -50,6 +50,16 @@ CLOSE_REASONS = {
 }
 
 
+# Evolution's (Baileys') message statuses, in PlugMessage's words.
+STATUSES = {
+    "SERVER_ACK": "sent",
+    "DELIVERY_ACK": "delivered",
+    "READ": "read",
+    "PLAYED": "read",
+    "ERROR": "failed",
+}
+
+
 class EvolutionNotFound(EngineError):
     pass
 
@@ -247,6 +257,20 @@ class EvolutionEngine(Engine):
                 reason = CLOSE_REASONS.get(data.get("statusReason"), "")
                 return [EngineEvent("disconnected", ref, reason=reason)]
             return []
+        if kind == "messages.upsert":
+            return self._received(ref, data)
+        if kind == "messages.update":
+            status = STATUSES.get(str(data.get("status", "")).upper())
+            if not status or not data.get("keyId"):
+                return []
+            return [
+                EngineEvent(
+                    "message_status",
+                    ref,
+                    phone_number=str(data.get("remoteJid", "")),
+                    extra={"message_id": data["keyId"], "status": status},
+                )
+            ]
         if kind == "logout.instance":
             return [
                 EngineEvent(
@@ -254,3 +278,25 @@ class EvolutionEngine(Engine):
                 )
             ]
         return []
+
+    def _received(self, ref: str, data: dict) -> list[EngineEvent]:
+        key = data.get("key") or {}
+        if key.get("fromMe") or not key.get("id"):
+            return []
+        jid = key.get("remoteJid", "")
+        if jid.endswith("@lid"):  # a hidden number: the phone is in remoteJidAlt
+            jid = key.get("remoteJidAlt", "")
+        if not jid.endswith("@s.whatsapp.net"):  # groups, broadcasts
+            return []
+        message = data.get("message") or {}
+        text = message.get("conversation") or (
+            message.get("extendedTextMessage") or {}
+        ).get("text", "")
+        return [
+            EngineEvent(
+                "message_received",
+                ref,
+                phone_number=jid,
+                extra={"message_id": key["id"], "text": text},
+            )
+        ]

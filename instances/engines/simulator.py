@@ -8,7 +8,7 @@ state is in the database (SimulatedSession), so every process agrees.
 """
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
@@ -25,8 +25,11 @@ from instances.engines.base import (
     SessionStart,
     SessionState,
 )
-from instances.models import SimulatedSession
+from instances.models import SimulatedMessage, SimulatedSession
 
+# When a simulated recipient's phone reports a sent message delivered, then read.
+DELIVERED_AFTER = timedelta(seconds=1)
+READ_AFTER = timedelta(seconds=3)
 # Letters and digits WhatsApp uses in pairing codes, without look-alikes.
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTVWXYZ23456789"
 
@@ -103,13 +106,20 @@ class SimulatorEngine(Engine):
     def message_send_text(self, session: EngineSession, *, to: str, text: str) -> str:
         if self.session_state(session) != "open":
             raise EngineError("session is not open")
-        return f"SIM{secrets.token_hex(8).upper()}"
+        message = SimulatedMessage.objects.create(
+            engine_ref=session.engine_ref,
+            message_id=f"SIM{secrets.token_hex(8).upper()}",
+            to=to,
+            text=text,
+        )
+        return message.message_id
 
     def tick(self) -> list[EngineEvent]:
-        """Rotate the QR code of every pending session whose code expired, and
-        give up on those past the sixth code. Idempotent for a given moment."""
+        """Rotate the QR code of every pending session whose code expired, give
+        up on those past the sixth code, and report sent messages delivered and
+        then read. Idempotent for a given moment."""
         now = timezone.now()
-        events = []
+        events = self._receipts(now)
         for row in SimulatedSession.objects.filter(status=Status.QR):
             if now >= gives_up_at(row.started_at):
                 row.status = Status.CLOSED
@@ -133,7 +143,46 @@ class SimulatorEngine(Engine):
             )
         return events
 
+    def _receipts(self, now: datetime) -> list[EngineEvent]:
+        events = []
+        steps = (
+            ("sent", "delivered", DELIVERED_AFTER),
+            ("delivered", "read", READ_AFTER),
+        )
+        for before, after, delay in steps:
+            due = SimulatedMessage.objects.filter(
+                status=before, sent_at__lte=now - delay
+            )
+            for message in due:
+                SimulatedMessage.objects.filter(pk=message.pk, status=before).update(
+                    status=after
+                )
+                events.append(
+                    EngineEvent(
+                        "message_status",
+                        message.engine_ref,
+                        phone_number=message.to,
+                        extra={"message_id": message.message_id, "status": after},
+                    )
+                )
+        return events
+
     # The simulated phone.
+
+    def phone_send_message(
+        self, engine_ref: str, from_number: str, text: str
+    ) -> EngineEvent:
+        """A contact with `from_number` sends `text` to the instance's number."""
+        if not SimulatedSession.objects.filter(
+            engine_ref=engine_ref, status=Status.OPEN
+        ).exists():
+            raise SimulatorRefused("A instância não está conectada.")
+        return EngineEvent(
+            "message_received",
+            engine_ref,
+            phone_number=from_number,
+            extra={"message_id": f"SIMIN{secrets.token_hex(8).upper()}", "text": text},
+        )
 
     def phone_session_for_code(self, code: str) -> SimulatedSession | None:
         now = timezone.now()

@@ -223,7 +223,8 @@ def test_a_refused_send_is_an_error_even_when_the_state_said_open(
         ("event_connection_close", [("disconnected", "")]),
         ("event_connection_refused", [("qr_gave_up", "")]),
         ("event_logout_instance", [("disconnected", "")]),
-        ("event_messages_upsert", []),
+        ("event_messages_upsert", [("message_received", "")]),
+        ("event_messages_update", [("message_status", "")]),
         ("event_presence_update", []),
     ],
 )
@@ -232,6 +233,43 @@ def test_webhook_bodies_become_engine_events(engine, name, expected):
 
     assert [(e.kind, e.qr_code) for e in events] == expected
     assert all(e.engine_ref == REF for e in events)
+
+
+def test_an_inbound_message_carries_sender_text_and_id(engine):
+    (event,) = engine.events_from_webhook(fixture("event_messages_upsert"))
+    assert event.phone_number == "5511987654321@s.whatsapp.net"
+    assert event.extra == {
+        "message_id": "A1B2C3D4E5F60718293A4B5C6D7E8F90",
+        "text": "Oi, quero saber o horário de atendimento.",
+    }
+
+
+def test_a_hidden_number_is_read_from_the_alternative_jid(engine):
+    (event,) = engine.events_from_webhook(fixture("event_messages_upsert_lid"))
+    assert event.phone_number == "5511987654321@s.whatsapp.net"
+
+
+def test_our_own_messages_are_not_inbound(engine):
+    payload = fixture("event_messages_upsert")
+    payload["data"]["key"]["fromMe"] = True
+    assert engine.events_from_webhook(payload) == []
+
+
+@pytest.mark.parametrize(
+    ("evolution_status", "status"),
+    [
+        ("SERVER_ACK", "sent"),
+        ("DELIVERY_ACK", "delivered"),
+        ("READ", "read"),
+        ("PLAYED", "read"),
+        ("ERROR", "failed"),
+    ],
+)
+def test_receipts_are_translated(engine, evolution_status, status):
+    payload = fixture("event_messages_update")
+    payload["data"]["status"] = evolution_status
+    (event,) = engine.events_from_webhook(payload)
+    assert event.extra == {"message_id": "3EB0A1B2C3D4E5F6A7B8C9", "status": status}
 
 
 def test_the_open_event_carries_the_number(engine):

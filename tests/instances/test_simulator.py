@@ -1,8 +1,12 @@
-import pytest
-from django.urls import reverse
+from datetime import timedelta
 
-from instances.engines.base import Engine, EngineSession
-from instances.engines.simulator import SimulatorEngine
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from instances.engines.base import Engine, EngineError, EngineSession
+from instances.engines.simulator import SimulatorEngine, SimulatorRefused
 from instances.models import InstanceState, SimulatedSession
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +118,49 @@ class OtherEngine(Engine):
 
     session_start = session_state = session_logout = _unused
     session_delete = message_send_text = _unused
+
+
+def test_sent_messages_are_reported_delivered_then_read(connected):
+    engine = SimulatorEngine()
+    session = EngineSession(connected.engine_ref)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        message_id = engine.message_send_text(session, to="+5511912345678", text="Olá")
+        assert [e.kind for e in engine.tick()] == []
+        clock.move_to(start + timedelta(seconds=1))
+        assert [(e.kind, e.extra["status"]) for e in engine.tick()] == [
+            ("message_status", "delivered")
+        ]
+        clock.move_to(start + timedelta(seconds=3))
+        (read,) = engine.tick()
+        assert engine.tick() == []
+
+    assert read.extra == {"message_id": message_id, "status": "read"}
+    assert read.phone_number == "+5511912345678"
+
+
+def test_sending_needs_an_open_session(instance):
+    with pytest.raises(EngineError):
+        SimulatorEngine().message_send_text(
+            EngineSession(instance.engine_ref), to="+5511912345678", text="x"
+        )
+
+
+def test_a_contact_can_send_the_instance_a_message(connected):
+    event = SimulatorEngine().phone_send_message(
+        connected.engine_ref, "5511912345678", "Oi!"
+    )
+
+    assert (event.kind, event.phone_number, event.extra["text"]) == (
+        "message_received",
+        "5511912345678",
+        "Oi!",
+    )
+    assert event.extra["message_id"].startswith("SIMIN")
+
+
+def test_a_disconnected_instance_receives_nothing(instance):
+    with pytest.raises(SimulatorRefused):
+        SimulatorEngine().phone_send_message(
+            instance.engine_ref, "5511912345678", "Oi!"
+        )
