@@ -19,6 +19,7 @@ $(STAMP): requirements.txt | $(BIN)/python
 install: $(STAMP)
 
 run: export DEBUG ?= 1
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	@echo "Logins de demonstração:"
