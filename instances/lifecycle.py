@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from instances.models import ActorKind, Instance, InstanceEvent, InstanceState
 from instances.poll_cache import poll_state_forget
+from webhooks.services import event_emit
 
 S = InstanceState
 
@@ -82,9 +83,27 @@ def transition(
         actor_kind=actor_kind,
         actor=actor,
     )
+    _announce(locked, from_state, to_state, cause)
     poll_state_forget(locked.pk)
     # Keep the caller's object in step with the row.
     instance.__dict__.update(
         {f.attname: getattr(locked, f.attname) for f in Instance._meta.concrete_fields}
     )
     return instance
+
+
+def _announce(instance: Instance, from_state: str, to_state: str, cause: str) -> None:
+    """Tell the customer's systems, in this same transaction, when the number
+    becomes connected or stops being connected."""
+    if to_state == S.CONNECTED:
+        event_emit(
+            instance=instance,
+            kind="instance.connected",
+            data={"phone": instance.phone_number, "state": "connected"},
+        )
+    elif from_state == S.CONNECTED:
+        event_emit(
+            instance=instance,
+            kind="instance.disconnected",
+            data={"phone": instance.phone_number, "state": to_state, "reason": cause},
+        )

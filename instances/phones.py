@@ -44,3 +44,18 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(
         number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
+
+
+def phone_from_engine(raw: str) -> str:
+    """A number as an engine reports it (5511987654321@s.whatsapp.net). The
+    engine has seen it on WhatsApp, so when `phonenumbers` does not know the
+    range yet, the digits are kept as they are rather than the event lost."""
+    try:
+        return phone_to_e164(raw)
+    except ValidationError:
+        digits = "".join(
+            ch for ch in (raw or "").split("@")[0].split(":")[0] if ch.isdigit()
+        )
+        if 8 <= len(digits) <= 15:
+            return "+" + digits
+        raise

@@ -3,6 +3,7 @@
 import logging
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,11 +17,13 @@ from instances.engines.base import (
     NEXT_CODE_LIFETIME,
     EngineError,
     EngineEvent,
+    EngineRefused,
     EngineSession,
 )
 from instances.models import ActorKind, Instance, InstanceState, token_generate
-from instances.phones import phone_display, phone_to_e164
+from instances.phones import phone_display, phone_from_engine, phone_to_e164
 from instances.poll_cache import poll_state_forget
+from webhooks.services import event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +112,20 @@ def instance_connect(
     }
     if started.engine_token:
         changes["engine_token"] = started.engine_token
+    try:
+        return _waiting_with_code(
+            instance, changes, actor_kind, actor, pairing=bool(e164)
+        )
+    except lifecycle.TransitionNotAllowed as error:
+        # The phone connected (or the state moved) while the engine answered.
+        raise InstanceError(
+            _("A instância mudou de estado. Recarregue a página.")
+        ) from error
+
+
+def _waiting_with_code(
+    instance, changes, actor_kind, actor, *, pairing: bool
+) -> Instance:
     with transaction.atomic():
         current = Instance.objects.select_for_update().get(pk=instance.pk)
         if current.state == S.WAITING_SCAN:
@@ -121,7 +138,7 @@ def instance_connect(
             instance=instance,
             to_state=S.WAITING_SCAN,
             cause=_("Conexão solicitada (código de pareamento)")
-            if e164
+            if pairing
             else _("Conexão solicitada (QR Code)"),
             actor_kind=actor_kind,
             actor=actor,
@@ -138,6 +155,15 @@ def instance_disconnect(
     if instance.state not in (S.CONNECTED, S.WAITING_SCAN):
         raise InstanceError(_("Esta instância não está conectada."))
     engine_get().session_logout(_session(instance))
+    try:
+        return _disconnected(instance, actor_kind, actor)
+    except lifecycle.TransitionNotAllowed as error:
+        raise InstanceError(
+            _("A instância mudou de estado. Recarregue a página.")
+        ) from error
+
+
+def _disconnected(instance: Instance, actor_kind: str, actor: User | None) -> Instance:
     return lifecycle.transition(
         instance=instance,
         to_state=S.DISCONNECTED,
@@ -193,13 +219,14 @@ def engine_events_apply(events: list[EngineEvent]) -> None:
             logger.info(
                 "engine event %s ignored for %s: %s", event.kind, instance.pk, error
             )
+        except Exception:
+            # Logged with its traceback; the next events still apply.
+            logger.exception("engine event %s failed for %s", event.kind, instance.pk)
 
 
 def _event_apply(instance: Instance, event: EngineEvent) -> None:
-    if event.kind in ("message_received", "message_status"):
-        # Recorded by the messages API, which builds on instances; until it
-        # exists the engines report these and nothing keeps them.
-        logger.debug("message event %s for %s", event.kind, instance.pk)
+    if event.kind in _MESSAGE_EVENTS:
+        _message_event_announce(instance, event)
     elif event.kind == "qr_updated":
         if instance.state == S.WAITING_SCAN:
             Instance.objects.filter(pk=instance.pk, state=S.WAITING_SCAN).update(
@@ -234,6 +261,38 @@ def _event_apply(instance: Instance, event: EngineEvent) -> None:
         )
 
 
+_MESSAGE_EVENTS = {
+    "message_received": "message.received",
+    "message_status": "message.status",
+    "chat_presence": "chat.presence",
+}
+
+
+@transaction.atomic
+def _message_event_announce(instance: Instance, event: EngineEvent) -> None:
+    """Pass what happened in a chat on to the customer's webhooks."""
+    try:
+        contact = phone_from_engine(event.phone_number)
+    except ValidationError:
+        logger.info("%s with an unreadable number for %s", event.kind, instance.pk)
+        return
+    if event.kind == "message_received":
+        data = {
+            "message_id": event.extra.get("message_id", ""),
+            "from": contact,
+            "text": event.extra.get("text", ""),
+        }
+    elif event.kind == "message_status":
+        data = {
+            "message_id": event.extra.get("message_id", ""),
+            "to": contact,
+            "status": event.extra.get("status", ""),
+        }
+    else:
+        data = {"chat": contact, "presence": event.extra.get("presence", "")}
+    event_emit(instance=instance, kind=_MESSAGE_EVENTS[event.kind], data=data)
+
+
 def instance_connection_open(*, instance: Instance, phone_number: str) -> Instance:
     """The engine reports the session open on `phone_number`. The instance
     becomes "Conectado" with that number, unless the number is live on another
@@ -241,9 +300,11 @@ def instance_connection_open(*, instance: Instance, phone_number: str) -> Instan
     session is logged out, the page says why, and state and number stay as they
     were. Safe under concurrency: of two instances connecting the same number
     at once, exactly one wins."""
-    e164 = phone_to_e164(phone_number)
+    e164 = phone_from_engine(phone_number)
     if instance.state == S.CONNECTED and instance.phone_number == e164:
         return instance
+    if instance.state != S.WAITING_SCAN:
+        return _unexpected_session_close(instance, e164)
     try:
         return lifecycle.transition(
             instance=instance,
@@ -258,10 +319,7 @@ def instance_connection_open(*, instance: Instance, phone_number: str) -> Instan
         )
     except IntegrityError:
         logger.info("number %s refused for %s: live elsewhere", e164, instance.pk)
-    try:
-        engine_get().session_logout(_session(instance))
-    except EngineError:
-        logger.warning("could not log out refused session %s", instance.engine_ref)
+    _logout_quietly(instance)
     message = _(
         "O número %(number)s já está conectado em outra instância da PlugMessage. "
         "Desconecte-o de lá antes de conectá-lo aqui."
@@ -275,12 +333,40 @@ def instance_connection_open(*, instance: Instance, phone_number: str) -> Instan
     return instance
 
 
+def _logout_quietly(instance: Instance) -> None:
+    try:
+        engine_get().session_logout(_session(instance))
+    except EngineError:
+        logger.warning("could not log out session %s", instance.engine_ref)
+
+
+def _unexpected_session_close(instance: Instance, e164: str) -> Instance:
+    """The engine opened a session PlugMessage was not waiting for (after a
+    give-up, or on another number than the one connected): close it, so that
+    no number is live without the panel knowing."""
+    _logout_quietly(instance)
+    if instance.state == S.CONNECTED:
+        return lifecycle.transition(
+            instance=instance,
+            to_state=S.DISCONNECTED,
+            cause=_(
+                "O WhatsApp conectou outro número (%(number)s); a sessão foi encerrada"
+            )
+            % {"number": phone_display(e164)},
+            actor_kind=ActorKind.SYSTEM,
+            **_CLEARED_QR,
+        )
+    logger.info("closed an unexpected session of %s (%s)", instance.pk, instance.state)
+    return instance
+
+
 def instances_waiting_sweep() -> int:
     """Give up on instances left "Aguardando leitura" whose QR expired long ago
     without word from the engine (a lost event, an engine that never answered).
     Returns how many were moved. Idempotent."""
     now = timezone.now()
-    waiting = Instance.objects.filter(state=S.WAITING_SCAN)
+    # A refused scan stays waiting with its reason on screen: not stale.
+    waiting = Instance.objects.filter(state=S.WAITING_SCAN, connect_error="")
     stale = waiting.filter(
         Q(qr_expires_at__lt=now - QR_GRACE)
         | Q(qr_expires_at__isnull=True, updated_at__lt=now - NO_QR_TIMEOUT)
@@ -297,6 +383,7 @@ def instances_waiting_sweep() -> int:
             )
         except lifecycle.TransitionNotAllowed:
             continue
+        _logout_quietly(instance)
         moved += 1
     return moved
 
@@ -306,3 +393,34 @@ def engine_tick() -> None:
     rotates its QR codes here), then sweep instances left waiting."""
     engine_events_apply(engine_get().tick())
     instances_waiting_sweep()
+
+
+# The simulated phone (simulator engine only).
+
+
+def simulated_phone_scan(*, code: str, phone_number: str) -> dict:
+    """A person scanned the simulator's QR `code` on the simulated phone.
+    Returns what the phone page shows: connected, refused (and why) or
+    expired."""
+    try:
+        event = engine_get().phone_scan(code, phone_number.lstrip("+"))
+    except EngineRefused:
+        return {"expired": True}
+    return _simulated_outcome(event)
+
+
+def simulated_phone_pairing(*, pairing_code: str, phone_number: str) -> dict:
+    """A person typed `pairing_code` on the simulated phone. Raises
+    EngineRefused with the phone's message for a wrong code or number."""
+    event = engine_get().phone_enter_pairing_code(
+        pairing_code, phone_number.lstrip("+")
+    )
+    return _simulated_outcome(event)
+
+
+def _simulated_outcome(event: EngineEvent) -> dict:
+    engine_events_apply([event])
+    instance = Instance.objects.get(engine_ref=event.engine_ref)
+    if instance.state == S.CONNECTED:
+        return {"connected": True}
+    return {"refused": instance.connect_error or _("A conexão não foi aceita.")}

@@ -20,11 +20,6 @@ urlpatterns = [
     ),
     path("<uuid:instance_id>/editar/", views.instance_edit, name="edit"),
     path(
-        "<uuid:instance_id>/editar/webhooks/",
-        views.instance_edit_webhooks,
-        name="edit_webhooks",
-    ),
-    path(
         "simulador/qr/<str:code>/",
         simulator_views.simulator_scan,
         name="simulator_scan",

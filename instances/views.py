@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HTMX_STOP_POLLING
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from instances import selectors, services
 from instances.engines import engine_get
@@ -110,8 +111,11 @@ def instance_qr(request: HttpRequest, instance_id) -> HttpResponse:
     return _instance_qr_full(request, instance_id)
 
 
-@login_required
 def _instance_qr_full(request: HttpRequest, instance_id) -> HttpResponse:
+    if not request.user.is_authenticated:
+        login = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
+        # htmx would swap the login page into the panel; send the tab there.
+        return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
     instance = _get_instance_for_user(request, instance_id)
     poll_state_store(instance)
     waiting = instance.awaiting_scan
@@ -239,17 +243,6 @@ def instance_edit(request: HttpRequest, instance_id) -> HttpResponse:
         request,
         "instances/edit.html",
         {"instance": instance, "form": form, "tab": "data"},
-    )
-
-
-@login_required
-@require_GET
-def instance_edit_webhooks(request: HttpRequest, instance_id) -> HttpResponse:
-    instance = _get_instance_for_user(request, instance_id)
-    return render(
-        request,
-        "instances/edit_webhooks.html",
-        {"instance": instance, "tab": "webhooks"},
     )
 
 

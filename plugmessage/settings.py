@@ -150,6 +150,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "America/Sao_Paulo"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "webhook-deliveries-sweep": {
+        "task": "webhooks.tasks.webhook_deliveries_sweep_task",
+        "schedule": env.float("WEBHOOKS_SWEEP_SECONDS", default=5.0),
+        "options": {"expires": 30},
+    },
     "engine-tick": {
         "task": "instances.tasks.engine_tick_task",
         "schedule": env.float("ENGINE_TICK_SECONDS", default=2.0),
@@ -174,6 +179,12 @@ EVOLUTION_API_URL = env("EVOLUTION_API_URL", default="http://127.0.0.1:8080").rs
 EVOLUTION_API_KEY = env("EVOLUTION_API_KEY", default="")
 # Shared secret the engine sends with every event it posts to /motor/eventos/.
 ENGINE_EVENTS_SECRET = env("ENGINE_EVENTS_SECRET", default="")
+
+# Webhooks. Loopback receivers (and plain http) are for `make run` and the
+# tests only: off by default, so production never posts inside its network.
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
+# How long a worker holds a delivery before the sweeper may hand it to another.
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=60)
 
 # Email: console by default, SMTP (or any backend) through EMAIL_URL.
 if env("EMAIL_URL", default=""):

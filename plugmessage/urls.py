@@ -12,6 +12,7 @@ urlpatterns = [
     path("contas/", include(allauth_patterns)),
     path("minha-conta/", include("accounts.urls")),
     path("instancias/", include("instances.urls")),
+    path("instancias/", include("webhooks.urls")),
     path("boletos/", include("billing.urls")),
     path("suporte/", include("support.urls")),
     path("admin/", admin.site.urls),

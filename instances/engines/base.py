@@ -30,6 +30,10 @@ class EngineUnavailable(EngineError):
     """The engine could not be reached or timed out: try again later."""
 
 
+class EngineRefused(EngineError):
+    """The (simulated) phone refused: an expired code, another number."""
+
+
 @dataclass(frozen=True)
 class SessionStart:
     """What the engine gave back when asked to start a connection."""
@@ -51,6 +55,9 @@ EventKind = Literal[
     # text (received) or message_id and status (sent, delivered, read, failed).
     "message_received",
     "message_status",
+    # A contact typing, recording or online: `phone_number` is the contact,
+    # `extra["presence"]` one of available, unavailable, composing, recording.
+    "chat_presence",
 ]
 MessageStatus = Literal["sent", "delivered", "read", "failed"]
 

@@ -64,6 +64,10 @@ class EvolutionNotFound(EngineError):
     pass
 
 
+class EvolutionNameInUse(EngineError):
+    pass
+
+
 def _message(body) -> str:
     if not isinstance(body, dict):
         return str(body)[:200]
@@ -108,6 +112,8 @@ class EvolutionEngine(Engine):
             )
         if response.status_code == 404:
             raise EvolutionNotFound(_message(body))
+        if response.status_code == 403 and "already in use" in _message(body):
+            raise EvolutionNameInUse(_message(body))
         if response.status_code >= 400:
             raise EngineError(f"Evolution {response.status_code}: {_message(body)}")
         if not isinstance(body, dict | list):
@@ -123,7 +129,20 @@ class EvolutionEngine(Engine):
         return session.engine_token or self.api_key
 
     def _create(self, session: EngineSession) -> str:
-        body = self._request(
+        """Create the instance at Evolution; return its token. If it exists
+        already (a create whose answer was lost), go on with the global key,
+        which Evolution accepts for every instance."""
+        try:
+            body = self._create_request(session)
+        except EvolutionNameInUse:
+            return ""
+        token = body.get("hash", "")
+        if isinstance(token, dict):  # Evolution v1 shape
+            token = token.get("apikey", "")
+        return token
+
+    def _create_request(self, session: EngineSession) -> dict:
+        return self._request(
             "POST",
             "/instance/create",
             apikey=self.api_key,
@@ -141,10 +160,6 @@ class EvolutionEngine(Engine):
                 },
             },
         )
-        token = body.get("hash", "")
-        if isinstance(token, dict):  # Evolution v1 shape
-            token = token.get("apikey", "")
-        return token
 
     def session_start(
         self, session: EngineSession, *, phone_number: str = ""
@@ -152,7 +167,13 @@ class EvolutionEngine(Engine):
         token = session.engine_token or self._create(session)
         session = EngineSession(session.engine_ref, token)
         params = {"number": phone_number} if phone_number else None
-        body = self._connect(session, params)
+        try:
+            body = self._connect(session, params)
+        except EvolutionNotFound:
+            # Evolution removes idle instances on its own: create it again.
+            token = self._create(EngineSession(session.engine_ref))
+            session = EngineSession(session.engine_ref, token)
+            body = self._connect(session, params)
         if "instance" in body:
             # Evolution holds an open session PlugMessage does not know about:
             # close it so the customer gets a fresh code.
@@ -270,6 +291,17 @@ class EvolutionEngine(Engine):
                     phone_number=str(data.get("remoteJid", "")),
                     extra={"message_id": data["keyId"], "status": status},
                 )
+            ]
+        if kind == "presence.update":
+            return [
+                EngineEvent(
+                    "chat_presence",
+                    ref,
+                    phone_number=jid,
+                    extra={"presence": str(seen.get("lastKnownPresence", ""))},
+                )
+                for jid, seen in (data.get("presences") or {}).items()
+                if jid.endswith("@s.whatsapp.net") and isinstance(seen, dict)
             ]
         if kind == "logout.instance":
             return [

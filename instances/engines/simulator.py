@@ -21,6 +21,7 @@ from instances.engines.base import (
     Engine,
     EngineError,
     EngineEvent,
+    EngineRefused,
     EngineSession,
     SessionStart,
     SessionState,
@@ -51,10 +52,6 @@ def code_index_at(started_at: datetime, now: datetime) -> int:
     return 1 + int((elapsed - FIRST_CODE_LIFETIME) / NEXT_CODE_LIFETIME)
 
 
-class SimulatorRefused(EngineError):
-    """The simulated phone refused a scan or a code (expired, wrong number)."""
-
-
 class SimulatorEngine(Engine):
     name = "simulator"
 
@@ -64,6 +61,10 @@ class SimulatorEngine(Engine):
     def session_start(
         self, session: EngineSession, *, phone_number: str = ""
     ) -> SessionStart:
+        if SimulatedSession.objects.filter(
+            engine_ref=session.engine_ref, status=Status.OPEN
+        ).exists():
+            raise EngineError("the session is already open")
         now = timezone.now()
         code = secrets.token_urlsafe(18)
         pairing_code = (
@@ -121,18 +122,20 @@ class SimulatorEngine(Engine):
         now = timezone.now()
         events = self._receipts(now)
         for row in SimulatedSession.objects.filter(status=Status.QR):
+            # Conditional updates: of two ticks running at once, one reports.
+            current = SimulatedSession.objects.filter(
+                pk=row.pk, status=Status.QR, code_index=row.code_index
+            )
             if now >= gives_up_at(row.started_at):
-                row.status = Status.CLOSED
-                row.code = row.pairing_code = ""
-                row.save(update_fields=["status", "code", "pairing_code"])
-                events.append(EngineEvent("qr_gave_up", row.engine_ref))
+                if current.update(status=Status.CLOSED, code="", pairing_code=""):
+                    events.append(EngineEvent("qr_gave_up", row.engine_ref))
                 continue
             index = code_index_at(row.started_at, now)
             if row.pairing_code or index <= row.code_index:
                 continue
-            row.code_index = index
             row.code = secrets.token_urlsafe(18)
-            row.save(update_fields=["code_index", "code"])
+            if not current.update(code_index=index, code=row.code):
+                continue
             events.append(
                 EngineEvent(
                     "qr_updated",
@@ -176,7 +179,7 @@ class SimulatorEngine(Engine):
         if not SimulatedSession.objects.filter(
             engine_ref=engine_ref, status=Status.OPEN
         ).exists():
-            raise SimulatorRefused("A instância não está conectada.")
+            raise EngineRefused("A instância não está conectada.")
         return EngineEvent(
             "message_received",
             engine_ref,
@@ -197,7 +200,7 @@ class SimulatorEngine(Engine):
         """A phone with `phone_number` scanned the QR code `code`."""
         row = self.phone_session_for_code(code)
         if row is None:
-            raise SimulatorRefused("Este QR Code expirou ou já foi usado.")
+            raise EngineRefused("Este QR Code expirou ou já foi usado.")
         return self._open(row, phone_number)
 
     def phone_enter_pairing_code(
@@ -209,11 +212,9 @@ class SimulatorEngine(Engine):
             status=Status.QR, pairing_code=cleaned
         ).first()
         if row is None or timezone.now() >= gives_up_at(row.started_at):
-            raise SimulatorRefused("Código inválido ou expirado.")
+            raise EngineRefused("Código inválido ou expirado.")
         if row.pairing_phone != phone_number:
-            raise SimulatorRefused(
-                "Este código foi gerado para outro número de telefone."
-            )
+            raise EngineRefused("Este código foi gerado para outro número de telefone.")
         return self._open(row, phone_number)
 
     def _open(self, row: SimulatedSession, phone_number: str) -> EngineEvent:

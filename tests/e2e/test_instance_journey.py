@@ -61,7 +61,9 @@ def test_add_connect_by_qr_rename_disconnect_and_reconnect(
     expect(page.get_by_text("Dados da instância salvos.")).to_be_visible()
     screenshot("instance-edit-data")
     page.get_by_role("link", name="Webhooks").click()
-    expect(page.get_by_role("heading", name="Webhooks desta instância")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="URLs que recebem os eventos")
+    ).to_be_visible()
     screenshot("instance-edit-webhooks")
 
     page.get_by_role("link", name="Instâncias").first.click()

@@ -22,7 +22,7 @@ INSTANCE_URLS = [
     ("instances:token", "post", {}),
     ("instances:edit", "get", None),
     ("instances:edit", "post", {"name": "Tomada"}),
-    ("instances:edit_webhooks", "get", None),
+    ("webhooks:edit", "get", None),
 ]
 
 

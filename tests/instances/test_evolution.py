@@ -225,7 +225,7 @@ def test_a_refused_send_is_an_error_even_when_the_state_said_open(
         ("event_logout_instance", [("disconnected", "")]),
         ("event_messages_upsert", [("message_received", "")]),
         ("event_messages_update", [("message_status", "")]),
-        ("event_presence_update", []),
+        ("event_presence_update", [("chat_presence", "")]),
     ],
 )
 def test_webhook_bodies_become_engine_events(engine, name, expected):
@@ -395,3 +395,32 @@ def test_the_panel_says_the_service_is_unavailable_and_keeps_the_instance(
     evolution_instance.refresh_from_db()
     assert evolution_instance.state == S.CREATED
     assert evolution_instance.qr_code == ""
+
+
+def test_a_create_whose_answer_was_lost_goes_on_with_the_global_key(evolution, engine):
+    evolution.post("/instance/create").respond(
+        403, json=fixture("error_403_name_in_use")
+    )
+    connect = evolution.get(f"/instance/connect/{REF}").respond(
+        200, json=fixture("connect_qr")
+    )
+
+    started = engine.session_start(EngineSession(REF))
+
+    assert connect.calls.last.request.headers["apikey"] == "chave-global"
+    assert started.qr_code and started.engine_token == ""
+
+
+def test_an_instance_evolution_removed_is_created_again(evolution, engine):
+    create = evolution.post("/instance/create").respond(201, json=fixture("create_ok"))
+    evolution.get(f"/instance/connect/{REF}").mock(
+        side_effect=[
+            httpx.Response(404, json=fixture("error_404")),
+            httpx.Response(200, json=fixture("connect_qr")),
+        ]
+    )
+
+    started = engine.session_start(EngineSession(REF, "token-antigo"))
+
+    assert create.called
+    assert started.engine_token == TOKEN

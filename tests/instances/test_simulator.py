@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from instances.engines.base import Engine, EngineError, EngineSession
-from instances.engines.simulator import SimulatorEngine, SimulatorRefused
+from instances.engines.simulator import EngineRefused, SimulatorEngine
 from instances.models import InstanceState, SimulatedSession
 
 pytestmark = pytest.mark.django_db
@@ -160,7 +160,7 @@ def test_a_contact_can_send_the_instance_a_message(connected):
 
 
 def test_a_disconnected_instance_receives_nothing(instance):
-    with pytest.raises(SimulatorRefused):
+    with pytest.raises(EngineRefused):
         SimulatorEngine().phone_send_message(
             instance.engine_ref, "5511912345678", "Oi!"
         )

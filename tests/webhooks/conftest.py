@@ -1,0 +1,65 @@
+import pytest
+
+from instances import services as instance_services
+from tests.receiver import Receiver
+from webhooks import services
+from webhooks.models import EventKind
+
+
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings):
+    # The receivers of these tests live on 127.0.0.1; tests that check the
+    # refusal of loopback turn this off again.
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def instance(owner):
+    return instance_services.instance_create(owner=owner, name="Vendas")
+
+
+@pytest.fixture
+def hooked(instance, receiver):
+    """The instance with every event kind sent to the receiver, which knows
+    the instance's secret."""
+    services.webhook_endpoints_save(
+        instance=instance,
+        values={kind.value: (receiver.url, True) for kind in EventKind},
+    )
+    receiver.secrets.append(
+        services.webhook_settings_get(instance_id=instance.pk).secret
+    )
+    return instance
+
+
+@pytest.fixture
+def emit(hooked, django_capture_on_commit_callbacks, monkeypatch):
+    """Emit an event and return its delivery, without a broker: the task is
+    run in place when the transaction commits."""
+    from webhooks.models import WebhookDelivery
+
+    sent = []
+    monkeypatch.setattr(
+        "webhooks.services.current_app.send_task",
+        lambda name, args: sent.append(args[0]),
+    )
+
+    def emit_one(kind=EventKind.MESSAGE_RECEIVED, data=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            event = services.event_emit(
+                instance=hooked, kind=kind, data=data or {"text": "oi"}
+            )
+        delivery = WebhookDelivery.objects.get(event=event)
+        assert sent[-1] == delivery.pk
+        services.webhook_delivery_attempt(delivery_id=delivery.pk)
+        delivery.refresh_from_db()
+        return delivery
+
+    return emit_one

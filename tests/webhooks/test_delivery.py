@@ -1,0 +1,202 @@
+from collections import OrderedDict
+from datetime import timedelta
+
+import httpx
+import pytest
+import time_machine
+from django.utils import timezone
+
+from webhooks import services
+from webhooks.models import DeliveryStatus, WebhookEndpoint
+from webhooks.tasks import webhook_endpoint_disabled_email_task
+
+pytestmark = pytest.mark.django_db
+
+
+def _retry(delivery):
+    """Run the next attempt once it is due."""
+    with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1)):
+        services.webhook_delivery_attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def test_a_signed_delivery_is_retried_until_it_succeeds_with_the_same_id(
+    emit, receiver
+):
+    receiver.script = [
+        (500, b"erro", {}, 0),
+        (500, b"erro", {}, 0),
+        (200, b"ok", {}, 0),
+    ]
+
+    delivery = emit()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.next_attempt_at > timezone.now()
+    delivery = _retry(delivery)
+    delivery = _retry(delivery)
+
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    attempts = list(delivery.attempts.order_by("id"))
+    assert [a.status_code for a in attempts] == [500, 500, 200]
+    assert len(receiver.received) == 3
+    assert all(r.verified for r in receiver.received)
+    assert {r.headers["webhook-id"] for r in receiver.received} == {delivery.event_id}
+    assert delivery.event_id.startswith("msg_")
+
+
+def test_the_retry_waits_follow_the_standard_schedule(emit, receiver):
+    receiver.script = [(500, b"", {}, 0)]
+    delivery = emit()
+    waits = []
+    for _ in range(9):
+        before = delivery.next_attempt_at
+        with time_machine.travel(before + timedelta(seconds=1), tick=False):
+            services.webhook_delivery_attempt(delivery_id=delivery.pk)
+            delivery.refresh_from_db()
+            if delivery.next_attempt_at:
+                waits.append(
+                    (delivery.next_attempt_at - timezone.now()).total_seconds()
+                )
+    expected = [s.total_seconds() for s in services.RETRY_SCHEDULE[2:]]
+    for wait, planned in zip(waits, expected, strict=True):
+        assert planned * 0.9 - 1 <= wait <= planned * 1.1
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempt_count == 10
+
+
+def test_retry_after_is_honoured(emit, receiver):
+    receiver.script = [(429, b"devagar", {"Retry-After": "3600"}, 0)]
+    delivery = emit()
+    assert delivery.next_attempt_at - timezone.now() >= timedelta(seconds=3590)
+
+
+def test_410_disables_the_endpoint_at_once(emit, receiver, mailoutbox, settings):
+    receiver.script = [(410, b"gone", {}, 0)]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    delivery = emit()
+
+    assert delivery.status == DeliveryStatus.FAILED
+    endpoint = WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
+    assert endpoint.disabled_at is not None
+    assert "410" in endpoint.disabled_reason
+
+
+def test_a_redirect_is_a_logged_failure_and_not_followed(emit, receiver):
+    receiver.script = [(302, b"", {"Location": "http://169.254.169.254/latest/"}, 0)]
+    delivery = emit()
+
+    attempt = delivery.attempts.get()
+    assert attempt.status_code == 302
+    assert "Redirecionamento não seguido" in attempt.error
+    assert delivery.status == DeliveryStatus.PENDING
+    assert len(receiver.received) == 1
+
+
+def test_a_timeout_is_a_failure(emit, receiver, monkeypatch):
+    monkeypatch.setattr("webhooks.sender.TIMEOUT", httpx.Timeout(0.5, connect=0.5))
+    monkeypatch.setattr("webhooks.sender._clients", OrderedDict())
+    receiver.script = [(200, b"tarde", {}, 2)]
+    delivery = emit()
+
+    attempt = delivery.attempts.get()
+    assert attempt.status_code is None
+    assert attempt.error == "Tempo esgotado"
+    assert delivery.status == DeliveryStatus.PENDING
+
+
+def test_a_refused_connection_is_a_failure(emit, receiver):
+    receiver.close()
+    delivery = emit()
+
+    attempt = delivery.attempts.get()
+    assert attempt.status_code is None
+    assert "Falha ao conectar" in attempt.error
+
+
+def test_only_the_first_kilobyte_of_a_huge_answer_is_read(emit, receiver):
+    receiver.script = [(200, b"x" * 5_000_000, {}, 0)]
+    delivery = emit()
+
+    attempt = delivery.attempts.get()
+    assert attempt.status_code == 200
+    assert len(attempt.response_body) == 1024
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+
+
+def test_after_five_days_of_failures_the_endpoint_is_disabled_and_the_owner_told(
+    emit, receiver, mailoutbox, django_capture_on_commit_callbacks, monkeypatch, owner
+):
+    receiver.script = [(500, b"", {}, 0)]
+    delivery = emit()
+    endpoint = WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
+    assert endpoint.failing_since is not None
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        failing_since=timezone.now() - timedelta(days=5)
+    )
+    sent = []
+    monkeypatch.setattr(
+        "webhooks.services.current_app.send_task",
+        lambda name, args: sent.append((name, args)),
+    )
+    with (
+        time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.webhook_delivery_attempt(delivery_id=delivery.pk)
+
+    endpoint.refresh_from_db()
+    delivery.refresh_from_db()
+    assert endpoint.disabled_at is not None
+    assert "5 dias" in endpoint.disabled_reason
+    assert delivery.status == DeliveryStatus.FAILED
+    assert sent == [(services.DISABLED_EMAIL_TASK, [endpoint.pk])]
+    webhook_endpoint_disabled_email_task(endpoint.pk)
+    assert mailoutbox[-1].to == [owner.email]
+    assert "desativado" in mailoutbox[-1].subject.lower()
+    assert "Reativar" in mailoutbox[-1].body
+
+
+def test_a_success_clears_the_failing_streak(emit, receiver):
+    receiver.script = [(500, b"", {}, 0), (200, b"", {}, 0)]
+    delivery = _retry(emit())
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert WebhookEndpoint.objects.get(pk=delivery.endpoint_id).failing_since is None
+
+
+def test_a_held_delivery_is_not_attempted_twice(emit, receiver, settings):
+    receiver.script = [(500, b"", {}, 0)]
+    delivery = emit()
+    with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1)):
+        assert services.webhook_deliveries_sweep() == 1
+        type(delivery).objects.filter(pk=delivery.pk).update(
+            locked_until=timezone.now() + timedelta(seconds=60)
+        )
+        assert services.webhook_delivery_attempt(delivery_id=delivery.pk) is None
+        assert services.webhook_deliveries_sweep() == 0
+    with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=62)):
+        assert services.webhook_deliveries_sweep() == 1
+
+
+def test_a_rotated_secret_signs_with_both_for_a_day(hooked, emit, receiver):
+    old = receiver.secrets[0]
+    new = services.webhook_secret_rotate(instance=hooked).secret
+    receiver.secrets[:] = [new]
+    emit()
+    receiver.secrets[:] = [old]
+    emit()
+    assert [r.verified for r in receiver.received] == [True, True]
+    assert len(receiver.received[0].headers["webhook-signature"].split(" ")) == 2
+
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        emit()
+        assert receiver.received[-1].verified is False  # the old secret no longer signs
+        assert (
+            receiver._verify(receiver.received[-1].body, receiver.received[-1].headers)
+            is False
+        )
+        receiver.secrets[:] = [new]
+        assert receiver._verify(
+            receiver.received[-1].body, receiver.received[-1].headers
+        )
+    assert len(receiver.received[-1].headers["webhook-signature"].split(" ")) == 1

@@ -1,0 +1,32 @@
+from django.db.models import Count, QuerySet
+
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+
+def endpoints_for_instance(instance) -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(instance=instance))
+
+
+def deliveries_for_instance(instance, *, kind: str = "", status: str = "") -> QuerySet:
+    """The instance's deliveries, newest first, with what the log shows, in a
+    constant number of queries."""
+    deliveries = (
+        WebhookDelivery.objects.filter(endpoint__instance=instance)
+        .select_related("event", "endpoint")
+        .annotate(attempts_made=Count("attempts"))
+        .order_by("-created_at", "-id")
+    )
+    if kind:
+        deliveries = deliveries.filter(event__kind=kind)
+    if status:
+        deliveries = deliveries.filter(status=status)
+    return deliveries
+
+
+def delivery_for_instance(instance, delivery_id) -> WebhookDelivery | None:
+    return (
+        WebhookDelivery.objects.filter(endpoint__instance=instance, pk=delivery_id)
+        .select_related("event", "endpoint")
+        .prefetch_related("attempts")
+        .first()
+    )

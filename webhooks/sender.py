@@ -1,0 +1,220 @@
+"""Posting one webhook, safely.
+
+A customer's URL must never reach inside our network (rule 9): every address
+its host resolves to is checked, and the request goes to the checked address
+itself (with the original Host header and TLS server name), so a DNS answer
+that changes between the check and the connection cannot slip through.
+Redirects are not followed, and at most the first 1 KB of a response is read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+BODY_LIMIT = 1024
+USER_AGENT = "PlugMessage-Webhooks/1.0"
+_CLIENTS_MAX = 64
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeURL(ValueError):
+    """The URL may not receive webhooks; the message is for the customer."""
+
+
+@dataclass(frozen=True)
+class PostResult:
+    status_code: int | None
+    duration_ms: int
+    body: str = ""
+    error: str = ""
+    retry_after: int | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    if ip.version != 6:
+        return None
+    return ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+
+
+def address_is_forbidden(ip: IPAddress, *, allow_loopback: bool = False) -> bool:
+    """True for loopback, private, link-local (cloud metadata included),
+    carrier-grade NAT, multicast, reserved and unspecified addresses, in IPv4
+    and IPv6, including IPv4 addresses carried inside IPv6 ones."""
+    inner = _embedded_ipv4(ip)
+    if inner is not None and address_is_forbidden(inner, allow_loopback=allow_loopback):
+        return True
+    if ip.version == 6 and ip.ipv4_mapped:
+        return False  # judged above by its IPv4 form
+    if allow_loopback and ip.is_loopback:
+        return False
+    return (
+        not ip.is_global
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` resolves to. getaddrinfo also reads the old
+    decimal, hex and octal spellings of IPv4 (2130706433, 0x7f.1, 0177.0.0.1),
+    so those are checked as the address they really are."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(
+        dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos)
+    )
+
+
+def url_check(url: str) -> tuple[object, list[IPAddress]]:
+    """Parse and check a webhook URL; return its parts and its checked
+    addresses. Raises UnsafeURL with a Portuguese message."""
+    allow_loopback = settings.WEBHOOKS_ALLOW_LOOPBACK
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise UnsafeURL(_("URL inválida.")) from error
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeURL(_("Informe uma URL completa, começando com https://."))
+    if parts.scheme == "http" and not (settings.DEBUG or allow_loopback):
+        raise UnsafeURL(
+            _("Use https:// — webhooks só são enviados por conexão segura.")
+        )
+    if parts.username or parts.password:
+        raise UnsafeURL(_("Não coloque usuário e senha na URL."))
+    try:
+        addresses = _resolve(parts.hostname, port)
+    except (socket.gaierror, UnicodeError, ValueError) as error:
+        raise UnsafeURL(
+            _("Não encontramos o endereço %(host)s. Confira a URL.")
+            % {"host": parts.hostname}
+        ) from error
+    if not addresses or any(
+        address_is_forbidden(ip, allow_loopback=allow_loopback) for ip in addresses
+    ):
+        raise UnsafeURL(
+            _(
+                "O endereço %(host)s aponta para uma rede interna ou reservada e não "
+                "pode receber webhooks."
+            )
+            % {"host": parts.hostname}
+        )
+    return parts, addresses
+
+
+_clients: OrderedDict[tuple, httpx.Client] = OrderedDict()
+
+
+def _client(key: tuple) -> httpx.Client:
+    # One keep-alive client per (scheme, host, address, port): a pooled TLS
+    # connection is only ever reused for the host name it was opened for.
+    client = _clients.pop(key, None) or httpx.Client(
+        timeout=TIMEOUT, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+    )
+    _clients[key] = client
+    while len(_clients) > _CLIENTS_MAX:
+        _clients.popitem(last=False)[1].close()
+    return client
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    value = response.headers.get("Retry-After")
+    if not value or response.status_code not in (429, 503):
+        return None
+    if value.strip().isdigit():
+        return int(value.strip())
+    try:
+        return max(
+            0, int((parsedate_to_datetime(value) - timezone.now()).total_seconds())
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
+    """POST `body` to `url` after checking where it leads. Never raises for
+    what the receiver does: every outcome is a PostResult."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        parts, addresses = url_check(url)
+    except UnsafeURL as error:
+        return PostResult(None, elapsed(), error=str(error))
+    address = addresses[0]
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    target = urlunsplit(
+        (parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, "")
+    )
+    host_header = (
+        parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    )
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    client = _client((parts.scheme, parts.hostname, str(address), port))
+    try:
+        request = client.build_request(
+            "POST",
+            target,
+            content=body,
+            headers={
+                **headers,
+                "Host": host_header,
+                "Content-Type": "application/json",
+            },
+            extensions=extensions,
+        )
+        response = client.send(request, stream=True)
+        try:
+            prefix = b""
+            for chunk in response.iter_raw():
+                prefix += chunk
+                if len(prefix) >= BODY_LIMIT:
+                    break
+        finally:
+            response.close()
+    except httpx.TimeoutException:
+        return PostResult(None, elapsed(), error=_("Tempo esgotado"))
+    except httpx.ConnectError as error:
+        return PostResult(
+            None, elapsed(), error=_("Falha ao conectar: %s") % str(error)[:200]
+        )
+    except httpx.HTTPError as error:
+        return PostResult(
+            None, elapsed(), error=str(error)[:300] or error.__class__.__name__
+        )
+    text = prefix[:BODY_LIMIT].decode("utf-8", errors="replace")
+    error = ""
+    if 300 <= response.status_code < 400:
+        error = _("Redirecionamento não seguido (%(location)s)") % {
+            "location": response.headers.get("Location", "")[:200]
+        }
+    return PostResult(
+        response.status_code,
+        elapsed(),
+        body=text,
+        error=error,
+        retry_after=_retry_after(response),
+    )

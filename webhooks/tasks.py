@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from webhooks import emails, services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_delivery_attempt_task(delivery_id: int) -> None:
+    """One attempt of one delivery. acks_late: a killed worker's message is
+    redelivered; the lease in the service keeps two runs from both posting."""
+    services.webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def webhook_deliveries_sweep_task() -> None:
+    services.webhook_deliveries_sweep()
+
+
+@shared_task(ignore_result=True)
+def webhook_endpoint_disabled_email_task(endpoint_id: int) -> None:
+    emails.endpoint_disabled_send(endpoint_id=endpoint_id)

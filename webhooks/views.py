@@ -1,0 +1,216 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from instances.selectors import instance_for_user
+from webhooks import selectors, services
+from webhooks.forms import DeliveryFilterForm, EndpointsForm, ReplayForm
+from webhooks.models import EventKind, WebhookEndpoint
+
+
+def _get_instance_for_user(request: HttpRequest, instance_id):
+    instance = instance_for_user(request.user, instance_id)
+    if instance is None:
+        raise Http404
+    return instance
+
+
+def _tab_context(instance, form) -> dict:
+    endpoints = selectors.endpoints_for_instance(instance)
+    return {
+        "instance": instance,
+        "form": form,
+        "tab": "webhooks",
+        "secret": services.webhook_settings_get(instance_id=instance.pk).secret,
+        "disabled": [e for e in endpoints if e.disabled_at],
+        "replay_form": ReplayForm(),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks_edit(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    endpoints = selectors.endpoints_for_instance(instance)
+    form = EndpointsForm(request.POST or None, endpoints=endpoints)
+    if request.method == "POST" and form.is_valid():
+        services.webhook_endpoints_save(instance=instance, values=form.values())
+        messages.success(request, _("Webhooks salvos."))
+        return redirect("webhooks:edit", instance.pk)
+    return render(request, "webhooks/edit.html", _tab_context(instance, form))
+
+
+@login_required
+@require_POST
+def webhook_test(request: HttpRequest, instance_id, kind: str) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    if kind not in EventKind.values:
+        raise Http404
+    endpoint = (
+        WebhookEndpoint.objects.filter(instance=instance, kind=kind)
+        .exclude(url="")
+        .first()
+    )
+    attempt = (
+        services.webhook_test_send(instance=instance, kind=kind) if endpoint else None
+    )
+    context = {"attempt": attempt, "kind": kind}
+    if request.htmx:
+        return render(request, "webhooks/_test_result.html", context)
+    if attempt is None:
+        messages.error(request, _("Salve uma URL para este evento antes de testar."))
+    elif attempt.succeeded:
+        messages.success(
+            request,
+            _("Teste entregue: HTTP %(code)s em %(ms)s ms.")
+            % {"code": attempt.status_code, "ms": attempt.duration_ms},
+        )
+    else:
+        messages.error(
+            request,
+            _("O teste falhou: %(error)s")
+            % {"error": attempt.error or f"HTTP {attempt.status_code}"},
+        )
+    return redirect("webhooks:edit", instance.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_secret_rotate(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "instances/confirm.html",
+            {
+                "instance": instance,
+                "title": _("Gerar novo segredo"),
+                "question": _(
+                    "Um novo segredo de assinatura será criado. Durante 24 horas cada "
+                    "entrega levará as duas assinaturas, a do segredo atual e a do novo, "
+                    "para você atualizar o seu sistema sem perder eventos."
+                ),
+                "action": _("Sim, gerar novo segredo"),
+                "cancel_url": "webhooks:edit",
+            },
+        )
+    services.webhook_secret_rotate(instance=instance)
+    messages.success(
+        request, _("Novo segredo gerado. O anterior continua válido por 24 horas.")
+    )
+    return redirect("webhooks:edit", instance.pk)
+
+
+@login_required
+@require_POST
+def webhook_reactivate(
+    request: HttpRequest, instance_id, endpoint_id: int
+) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    endpoint = WebhookEndpoint.objects.filter(instance=instance, pk=endpoint_id).first()
+    if endpoint is None:
+        raise Http404
+    services.webhook_endpoint_reactivate(endpoint=endpoint)
+    messages.success(
+        request,
+        _("Webhook “%(kind)s” reativado.") % {"kind": endpoint.get_kind_display()},
+    )
+    return redirect("webhooks:edit", instance.pk)
+
+
+@login_required
+@require_POST
+def webhook_replay(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    form = ReplayForm(request.POST)
+    if form.is_valid():
+        count = services.webhook_failures_replay(
+            instance=instance, since=form.cleaned_data["since"]
+        )
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d entrega com falha foi reenviada.",
+                "%(count)d entregas com falha foram reenviadas.",
+                count,
+            )
+            % {"count": count},
+        )
+    else:
+        messages.error(
+            request, _("Informe a data e a hora a partir das quais reenviar.")
+        )
+    return redirect("webhooks:edit", instance.pk)
+
+
+@login_required
+@require_GET
+def delivery_list(request: HttpRequest, instance_id) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    filters = DeliveryFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    deliveries = selectors.deliveries_for_instance(
+        instance, kind=chosen.get("tipo", ""), status=chosen.get("resultado", "")
+    )
+    page = Paginator(deliveries, 25).get_page(request.GET.get("pagina"))
+    query = request.GET.copy()
+    query.pop("pagina", None)
+    return render(
+        request,
+        "webhooks/deliveries.html",
+        {
+            "instance": instance,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "tab": "deliveries",
+        },
+    )
+
+
+@login_required
+@require_GET
+def delivery_detail(
+    request: HttpRequest, instance_id, delivery_id: int
+) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    delivery = selectors.delivery_for_instance(instance, delivery_id)
+    if delivery is None:
+        raise Http404
+    body = json.dumps(delivery.event.payload, ensure_ascii=False, indent=2)
+    return render(
+        request,
+        "webhooks/delivery_detail.html",
+        {"instance": instance, "delivery": delivery, "body": body, "tab": "deliveries"},
+    )
+
+
+@login_required
+@require_POST
+def delivery_resend(
+    request: HttpRequest, instance_id, delivery_id: int
+) -> HttpResponse:
+    instance = _get_instance_for_user(request, instance_id)
+    delivery = selectors.delivery_for_instance(instance, delivery_id)
+    if delivery is None:
+        raise Http404
+    again = services.webhook_delivery_resend(delivery=delivery)
+    messages.success(request, _("Evento reenviado. Acompanhe a nova entrega abaixo."))
+    return redirect("webhooks:delivery", instance.pk, again.pk)
+
+
+@login_required
+@require_GET
+def webhooks_docs(request: HttpRequest) -> HttpResponse:
+    examples = [
+        (kind, json.dumps(services.example_payload(kind), ensure_ascii=False, indent=2))
+        for kind in EventKind
+    ]
+    return render(request, "webhooks/docs.html", {"examples": examples})
