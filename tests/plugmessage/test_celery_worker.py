@@ -9,22 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from plugmessage.models import Heartbeat
 from plugmessage.tasks import heartbeat_record_task
-from tests.helpers import wait_for
+from tests.helpers import database_url_for_subprocess, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    host = db["HOST"] or "127.0.0.1"
-    return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -48,7 +38,11 @@ def worker(transactional_db, tmp_path):
             "--without-gossip",
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": _database_url(), "C_FORCE_ROOT": "1"},
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url_for_subprocess(),
+            "C_FORCE_ROOT": "1",
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
