@@ -20,6 +20,7 @@ install: $(STAMP)
 
 run: export DEBUG ?= 1
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+run: export WEBHOOKS_ALLOW_LOOPBACK ?= 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	@echo "Logins de demonstração:"

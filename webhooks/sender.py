@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -123,17 +124,23 @@ def url_check(url: str) -> tuple[object, list[IPAddress]]:
 
 
 _clients: OrderedDict[tuple, httpx.Client] = OrderedDict()
+_clients_lock = threading.Lock()
 
 
 def _client(key: tuple) -> httpx.Client:
     # One keep-alive client per (scheme, host, address, port): a pooled TLS
     # connection is only ever reused for the host name it was opened for.
-    client = _clients.pop(key, None) or httpx.Client(
-        timeout=TIMEOUT, follow_redirects=False, headers={"User-Agent": USER_AGENT}
-    )
-    _clients[key] = client
-    while len(_clients) > _CLIENTS_MAX:
-        _clients.popitem(last=False)[1].close()
+    # Deliveries are posted from several threads, hence the lock.
+    with _clients_lock:
+        client = _clients.pop(key, None) or httpx.Client(
+            timeout=TIMEOUT,
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        )
+        _clients[key] = client
+        while len(_clients) > _CLIENTS_MAX:
+            _clients.popitem(last=False)[1].close()
     return client
 
 

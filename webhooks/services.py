@@ -4,13 +4,15 @@ least once. The one door other apps use is `event_emit`."""
 import json
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
@@ -45,16 +47,23 @@ RETRY_SCHEDULE = [
 JITTER = 0.1
 DISABLE_AFTER = timedelta(days=5)
 SECRET_OVERLAP = timedelta(hours=24)
-SWEEP_BATCH = 500
-ATTEMPT_TASK = "webhooks.tasks.webhook_delivery_attempt_task"
+DRAIN_TASK = "webhooks.tasks.webhook_deliveries_drain_task"
+DRAIN_FLAG = "webhooks:drain-queued"
 DISABLED_EMAIL_TASK = "webhooks.tasks.webhook_endpoint_disabled_email_task"
 
 
-def _enqueue(delivery_id: int) -> None:
-    # By name: tasks import services, so services must not import tasks.
-    transaction.on_commit(
-        partial(current_app.send_task, ATTEMPT_TASK, args=[delivery_id])
-    )
+def _drain_soon() -> None:
+    """Queue a drain of due deliveries after commit, unless one is already
+    queued and not yet started: under load, one task posts many deliveries
+    instead of one task each. The flag expires, and the beat sweeper queues
+    drains too, so a lost task only delays deliveries."""
+    transaction.on_commit(_drain_request)
+
+
+def _drain_request() -> None:
+    if cache.add(DRAIN_FLAG, True, timeout=settings.WEBHOOKS_LEASE_SECONDS):
+        # By name: tasks import services, so services must not import tasks.
+        current_app.send_task(DRAIN_TASK, args=[])
 
 
 def webhook_settings_get(*, instance_id) -> WebhookSettings:
@@ -85,10 +94,10 @@ def event_emit(*, instance, kind: str, data: dict) -> WebhookEvent | None:
     event = WebhookEvent.objects.create(
         instance=instance, kind=kind, payload=_payload(instance, kind, data)
     )
-    delivery = WebhookDelivery.objects.create(
+    WebhookDelivery.objects.create(
         event=event, endpoint=endpoint, next_attempt_at=event.created_at
     )
-    _enqueue(delivery.pk)
+    _drain_soon()
     return event
 
 
@@ -101,12 +110,17 @@ def _payload(instance, kind: str, data: dict) -> dict:
     }
 
 
+@lru_cache(maxsize=256)
+def _signer(secret: str) -> Webhook:
+    return Webhook(secret)
+
+
 def _signed_headers(
     event: WebhookEvent, body: str, settings_row: WebhookSettings
 ) -> dict:
     now = timezone.now()
     signatures = [
-        Webhook(secret).sign(event.id, now, body)
+        _signer(secret).sign(event.id, now, body)
         for secret in settings_row.signing_secrets(now)
     ]
     return {
@@ -131,28 +145,6 @@ def _next_attempt(
     return now + wait
 
 
-def _attempt(delivery: WebhookDelivery) -> tuple[WebhookAttempt, sender.PostResult]:
-    """Sign and post once; the attempt row is returned unsaved."""
-    endpoint = delivery.endpoint
-    body = _body(delivery.event)
-    headers = _signed_headers(
-        delivery.event, body, webhook_settings_get(instance_id=endpoint.instance_id)
-    )
-    started = timezone.now()
-    result = sender.post(endpoint.url, body.encode(), headers)
-    attempt = WebhookAttempt(
-        delivery=delivery,
-        url=endpoint.url,
-        request_headers={**headers, "content-type": "application/json"},
-        started_at=started,
-        duration_ms=result.duration_ms,
-        status_code=result.status_code,
-        error=result.error[:300],
-        response_body=result.body,
-    )
-    return attempt, result
-
-
 def _endpoint_disable(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk, disabled_at__isnull=True).update(
         disabled_at=now, disabled_reason=reason[:300]
@@ -162,62 +154,155 @@ def _endpoint_disable(endpoint: WebhookEndpoint, reason: str, now: datetime) -> 
     )
 
 
-def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
-    """Make the next attempt of a due delivery, if no other worker holds it.
-
-    Idempotent and safe to run twice at once: the delivery is claimed with a
-    lease (`locked_until`) by one UPDATE, so only one runner posts. A runner
-    killed mid-way leaves the lease to expire, and the sweeper hands the
-    delivery out again: receivers may see it twice, never zero times.
-    Returns the delivery, or None when there was nothing to do."""
+def webhook_delivery_attempt(*, delivery_id: int) -> list[WebhookDelivery]:
+    """Make the next attempt of one due delivery, if no other worker holds it.
+    Returns it in a list, or an empty list when there was nothing to do."""
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
-    claimed = (
-        WebhookDelivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        )
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=lease)
-    )
-    if not claimed:
-        return None
-    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(
-        pk=delivery_id
-    )
-    endpoint = delivery.endpoint
-    if not endpoint.active:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+    return _attempt_batch(_claim(now, delivery_id=delivery_id), now)
+
+
+def webhook_deliveries_drain(*, max_batches: int = 20) -> int:
+    """Post every due delivery nobody holds, in batches claimed with a lease
+    (SKIP LOCKED on PostgreSQL, so several drains share the work), each batch
+    posted in parallel and recorded in one transaction.
+
+    Safe to run several at once and to kill: a killed drain leaves leases
+    that expire, and the deliveries are handed out again — receivers may see
+    one twice, never zero times. Returns how many were attempted; queues a
+    follow-up drain if it stopped with work left."""
+    cache.delete(DRAIN_FLAG)  # new events may queue the next drain from now on
+    attempted = 0
+    for _batch in range(max_batches):
+        now = timezone.now()
+        claimed = _claim(now)
+        if len(claimed) == BATCH:
+            _drain_request()  # more may be due: let another worker help
+        batch = _attempt_batch(claimed, now)
+        if not batch:
+            return attempted
+        attempted += len(batch)
+    _drain_request()
+    return attempted
+
+
+def _attempt_batch(
+    deliveries: list[WebhookDelivery], now: datetime
+) -> list[WebhookDelivery]:
+    if not deliveries:
+        return []
+    inactive = [d.pk for d in deliveries if not d.endpoint.active]
+    if inactive:
+        WebhookDelivery.objects.filter(pk__in=inactive).update(
             status=DeliveryStatus.FAILED,
             finished_at=now,
             next_attempt_at=None,
             locked_until=None,
         )
-        return delivery
-    attempt, result = _attempt(delivery)
-    _attempt_record(delivery, attempt, result)
-    return delivery
+    active = [d for d in deliveries if d.endpoint.active]
+    secrets = _settings_by_instance({d.endpoint.instance_id for d in active})
+    prepared = [_prepare(d, secrets[d.endpoint.instance_id]) for d in active]
+    with ThreadPoolExecutor(
+        max_workers=min(POST_THREADS, max(1, len(prepared)))
+    ) as pool:
+        results = list(pool.map(lambda p: sender.post(p[1].url, p[2], p[3]), prepared))
+    _attempts_record(
+        [
+            (delivery, attempt, result)
+            for (delivery, attempt, _body, _headers), result in zip(
+                prepared, results, strict=True
+            )
+        ]
+    )
+    return deliveries
+
+
+BATCH = 100
+POST_THREADS = 4
+
+
+def _claim(now: datetime, *, delivery_id: int | None = None) -> list[WebhookDelivery]:
+    """Lease due deliveries nobody holds: the one given, or a batch of any."""
+    lease = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
+    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    due = WebhookDelivery.objects.filter(
+        free, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    )
+    if delivery_id is not None:
+        due = due.filter(pk=delivery_id)
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            ids = list(
+                due.select_for_update(skip_locked=True)
+                .order_by("next_attempt_at")
+                .values_list("pk", flat=True)[:BATCH]
+            )
+            WebhookDelivery.objects.filter(pk__in=ids).update(locked_until=lease)
+    else:
+        # No SKIP LOCKED: lease one delivery at a time with a conditional UPDATE.
+        first = due.order_by("next_attempt_at").values_list("pk", flat=True).first()
+        ids = (
+            [first] if first and due.filter(pk=first).update(locked_until=lease) else []
+        )
+    return list(
+        WebhookDelivery.objects.select_related("event", "endpoint").filter(pk__in=ids)
+    )
+
+
+def _settings_by_instance(instance_ids: set) -> dict:
+    rows = {
+        s.instance_id: s
+        for s in WebhookSettings.objects.filter(instance_id__in=instance_ids)
+    }
+    for instance_id in instance_ids - rows.keys():
+        rows[instance_id] = webhook_settings_get(instance_id=instance_id)
+    return rows
+
+
+def _prepare(delivery: WebhookDelivery, settings_row: WebhookSettings):
+    """The unsaved attempt, body and signed headers of one post."""
+    body = _body(delivery.event)
+    headers = _signed_headers(delivery.event, body, settings_row)
+    attempt = WebhookAttempt(
+        delivery=delivery,
+        url=delivery.endpoint.url,
+        request_headers={**headers, "content-type": "application/json"},
+        started_at=timezone.now(),
+    )
+    return delivery, attempt, body.encode(), headers
 
 
 @transaction.atomic
-def _attempt_record(
-    delivery: WebhookDelivery, attempt: WebhookAttempt, result: sender.PostResult
-) -> None:
+def _attempts_record(outcomes: list[tuple]) -> None:
+    """Save the attempts and move each delivery on: done, retry later (the
+    Standard Webhooks schedule, Retry-After), or failed; disable an endpoint
+    on 410 or after five days of failures."""
     now = timezone.now()
-    endpoint = delivery.endpoint
-    attempt.save()
-    delivery.attempt_count += 1
-    delivery.locked_until = None
-    if result.succeeded:
-        delivery.status = DeliveryStatus.SUCCEEDED
-        delivery.finished_at = now
-        delivery.next_attempt_at = None
-        if endpoint.failing_since:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
-    else:
-        WebhookEndpoint.objects.filter(
-            pk=endpoint.pk, failing_since__isnull=True
-        ).update(failing_since=now)
-        failing_since = endpoint.failing_since or now
+    attempts, succeeded, failed = [], [], []
+    fields = [
+        "attempt_count",
+        "locked_until",
+        "status",
+        "finished_at",
+        "next_attempt_at",
+    ]
+    for delivery, attempt, result in outcomes:
+        attempt.duration_ms = result.duration_ms
+        attempt.status_code = result.status_code
+        attempt.error = result.error[:300]
+        attempt.response_body = result.body
+        attempts.append(attempt)
+        if result.succeeded:
+            succeeded.append(delivery)
+            continue
+        failed.append(delivery)
+        delivery.attempt_count += 1
+        delivery.locked_until = None
+        endpoint = delivery.endpoint
+        if endpoint.failing_since is None:
+            WebhookEndpoint.objects.filter(
+                pk=endpoint.pk, failing_since__isnull=True
+            ).update(failing_since=now)
+            endpoint.failing_since = now
         if result.status_code == 410:
             _endpoint_disable(
                 endpoint,
@@ -225,7 +310,7 @@ def _attempt_record(
                 now,
             )
             delivery.next_attempt_at = None
-        elif now - failing_since >= DISABLE_AFTER:
+        elif now - endpoint.failing_since >= DISABLE_AFTER:
             _endpoint_disable(
                 endpoint, _("Todas as entregas falharam durante 5 dias seguidos."), now
             )
@@ -237,33 +322,38 @@ def _attempt_record(
         if delivery.next_attempt_at is None:
             delivery.status = DeliveryStatus.FAILED
             delivery.finished_at = now
-    delivery.save(
-        update_fields=[
-            "attempt_count",
-            "locked_until",
-            "status",
-            "finished_at",
-            "next_attempt_at",
-        ]
-    )
-
-
-def webhook_deliveries_sweep(*, limit: int = SWEEP_BATCH) -> int:
-    """Beat, every few seconds: enqueue every due delivery no worker holds
-    (first attempts whose task was lost, retries whose time has come, and
-    deliveries of a killed worker once its lease expired). Returns how many."""
-    now = timezone.now()
-    due = list(
-        WebhookDelivery.objects.filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    WebhookAttempt.objects.bulk_create(attempts)
+    if succeeded:
+        # One UPDATE for every success: the common case stays cheap.
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in succeeded]).update(
+            attempt_count=F("attempt_count") + 1,
+            status=DeliveryStatus.SUCCEEDED,
+            finished_at=now,
+            next_attempt_at=None,
+            locked_until=None,
         )
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for delivery_id in due:
-        current_app.send_task(ATTEMPT_TASK, args=[delivery_id])
-    return len(due)
+        WebhookEndpoint.objects.filter(
+            pk__in={d.endpoint_id for d in succeeded}, failing_since__isnull=False
+        ).update(failing_since=None)
+    if failed:
+        WebhookDelivery.objects.bulk_update(failed, fields)
+
+
+def webhook_deliveries_sweep() -> int:
+    """Beat, every few seconds: if any delivery is due and nobody holds it
+    (a first attempt whose task was lost, a retry whose time has come, the
+    deliveries of a killed worker once their lease expired), queue a drain.
+    Returns how many are due."""
+    now = timezone.now()
+    due = WebhookDelivery.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now),
+        status=DeliveryStatus.PENDING,
+        next_attempt_at__lte=now,
+    ).count()
+    if due:
+        cache.delete(DRAIN_FLAG)
+        _drain_request()
+    return due
 
 
 # What the customer does in the "Webhooks" tab.
@@ -316,7 +406,14 @@ def webhook_test_send(*, instance, kind: str) -> WebhookAttempt:
             event=event, endpoint=endpoint, is_test=True
         )
     delivery.endpoint = endpoint
-    attempt, result = _attempt(delivery)
+    _delivery, attempt, body, headers = _prepare(
+        delivery, webhook_settings_get(instance_id=instance.pk)
+    )
+    result = sender.post(endpoint.url, body, headers)
+    attempt.duration_ms = result.duration_ms
+    attempt.status_code = result.status_code
+    attempt.error = result.error[:300]
+    attempt.response_body = result.body
     with transaction.atomic():
         attempt.save()
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -337,7 +434,7 @@ def webhook_delivery_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
             endpoint_id=delivery.endpoint_id,
             next_attempt_at=timezone.now(),
         )
-        _enqueue(again.pk)
+        _drain_soon()
     return again
 
 

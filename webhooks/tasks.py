@@ -4,10 +4,10 @@ from webhooks import emails, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def webhook_delivery_attempt_task(delivery_id: int) -> None:
-    """One attempt of one delivery. acks_late: a killed worker's message is
-    redelivered; the lease in the service keeps two runs from both posting."""
-    services.webhook_delivery_attempt(delivery_id=delivery_id)
+def webhook_deliveries_drain_task() -> None:
+    """Post the due deliveries. acks_late: a killed worker's message is
+    redelivered; the leases in the service keep two runs from both posting."""
+    services.webhook_deliveries_drain()
 
 
 @shared_task(ignore_result=True)

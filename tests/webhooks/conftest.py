@@ -3,7 +3,7 @@ import pytest
 from instances import services as instance_services
 from tests.receiver import Receiver
 from webhooks import services
-from webhooks.models import EventKind
+from webhooks.models import EventKind, WebhookDelivery
 
 
 @pytest.fixture(autouse=True)
@@ -40,26 +40,29 @@ def hooked(instance, receiver):
 
 
 @pytest.fixture
-def emit(hooked, django_capture_on_commit_callbacks, monkeypatch):
-    """Emit an event and return its delivery, without a broker: the task is
-    run in place when the transaction commits."""
-    from webhooks.models import WebhookDelivery
-
+def sent_tasks(monkeypatch):
+    """The names of the tasks services queue, instead of a broker."""
     sent = []
     monkeypatch.setattr(
-        "webhooks.services.current_app.send_task",
-        lambda name, args: sent.append(args[0]),
+        "webhooks.services.current_app.send_task", lambda name, args: sent.append(name)
     )
+    return sent
+
+
+@pytest.fixture
+def emit(hooked, django_capture_on_commit_callbacks, sent_tasks):
+    """Emit an event and return its delivery after the drain the commit
+    queued has run in place."""
 
     def emit_one(kind=EventKind.MESSAGE_RECEIVED, data=None):
+        sent_tasks.clear()
         with django_capture_on_commit_callbacks(execute=True):
             event = services.event_emit(
                 instance=hooked, kind=kind, data=data or {"text": "oi"}
             )
+        assert sent_tasks == [services.DRAIN_TASK]
+        services.webhook_deliveries_drain()
         delivery = WebhookDelivery.objects.get(event=event)
-        assert sent[-1] == delivery.pk
-        services.webhook_delivery_attempt(delivery_id=delivery.pk)
-        delivery.refresh_from_db()
         return delivery
 
     return emit_one

@@ -172,7 +172,7 @@ def test_a_held_delivery_is_not_attempted_twice(emit, receiver, settings):
         type(delivery).objects.filter(pk=delivery.pk).update(
             locked_until=timezone.now() + timedelta(seconds=60)
         )
-        assert services.webhook_delivery_attempt(delivery_id=delivery.pk) is None
+        assert services.webhook_delivery_attempt(delivery_id=delivery.pk) == []
         assert services.webhook_deliveries_sweep() == 0
     with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=62)):
         assert services.webhook_deliveries_sweep() == 1

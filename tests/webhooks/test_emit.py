@@ -14,13 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        "webhooks.services.current_app.send_task",
-        lambda name, args: sent.append(args[0]),
-    )
-    return sent
+def queued(sent_tasks):
+    return sent_tasks
 
 
 def _connect(instance):
@@ -44,7 +39,7 @@ def test_connecting_emits_instance_connected_and_queues_after_commit(
     assert event.payload["instance_id"] == str(hooked.pk)
     delivery = WebhookDelivery.objects.get(event=event)
     assert delivery.status == DeliveryStatus.PENDING
-    assert queued == [delivery.pk]
+    assert queued == [services.DRAIN_TASK]
 
 
 def test_disconnecting_emits_instance_disconnected_with_the_reason(

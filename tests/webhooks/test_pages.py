@@ -217,13 +217,8 @@ def test_the_log_costs_the_same_queries_for_few_and_many(
 
 
 def test_resending_creates_a_new_delivery_with_the_same_webhook_id(
-    owner_client, delivery, monkeypatch
+    owner_client, delivery, sent_tasks
 ):
-    queued = []
-    monkeypatch.setattr(
-        "webhooks.services.current_app.send_task",
-        lambda name, args: queued.append(args[0]),
-    )
     instance_id = delivery.endpoint.instance_id
     response = owner_client.post(
         reverse("webhooks:resend", args=[instance_id, delivery.pk])
@@ -248,11 +243,6 @@ def test_reactivating_and_replaying_failures(
     endpoint.refresh_from_db()
     assert endpoint.disabled_at is None
 
-    queued = []
-    monkeypatch.setattr(
-        "webhooks.services.current_app.send_task",
-        lambda name, args: queued.append(args[0]),
-    )
     response = owner_client.post(
         reverse("webhooks:replay", args=[hooked.pk]),
         {"since": localtime(failed.created_at).strftime("%Y-%m-%dT%H:%M")},
