@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+# The whole request, connection included, may not take longer than this.
+TOTAL_SECONDS = 15.0
 BODY_LIMIT = 1024
 USER_AGENT = "PlugMessage-Webhooks/1.0"
 _CLIENTS_MAX = 64
@@ -198,7 +200,10 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
             prefix = b""
             for chunk in response.iter_raw():
                 prefix += chunk
-                if len(prefix) >= BODY_LIMIT:
+                if (
+                    len(prefix) >= BODY_LIMIT
+                    or time.monotonic() - started > TOTAL_SECONDS
+                ):
                     break
         finally:
             response.close()
@@ -213,6 +218,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
             None, elapsed(), error=str(error)[:300] or error.__class__.__name__
         )
     text = prefix[:BODY_LIMIT].decode("utf-8", errors="replace")
+    if time.monotonic() - started > TOTAL_SECONDS:
+        return PostResult(None, elapsed(), body=text, error=_("Tempo esgotado"))
     error = ""
     if 300 <= response.status_code < 400:
         error = _("Redirecionamento não seguido (%(location)s)") % {

@@ -260,3 +260,27 @@ def test_the_docs_page_shows_every_kind_and_how_to_verify(owner_client):
     assert "webhook-signature" in body
     assert "from standardwebhooks import Webhook" in body
     assert 'import { Webhook } from "standardwebhooks"' in body
+
+
+def test_staff_read_deliveries_in_the_admin_and_change_nothing(staff_client, delivery):
+    listing = staff_client.get(reverse("admin:webhooks_webhookdelivery_changelist"))
+    page = staff_client.get(
+        reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk])
+    )
+
+    assert listing.status_code == 200 and delivery.event_id in listing.content.decode()
+    assert (
+        page.status_code == 200 and "HTTP" not in "" and "200" in page.content.decode()
+    )
+    assert (
+        staff_client.post(
+            reverse("admin:webhooks_webhookdelivery_delete", args=[delivery.pk]),
+            {"post": "yes"},
+        ).status_code
+        == 403
+    )
+
+
+def test_the_api_docs_page_links_the_webhooks_guide(owner_client):
+    body = owner_client.get(reverse("instances:docs")).content.decode()
+    assert reverse("webhooks:docs") in body
