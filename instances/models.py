@@ -16,6 +16,10 @@ def token_generate() -> str:
     return secrets.token_urlsafe(24)
 
 
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def engine_ref_generate() -> str:
     return f"pm-{uuid.uuid4().hex}"
 
@@ -52,6 +56,9 @@ class Instance(models.Model):
     token = models.CharField(
         _("token"), max_length=64, unique=True, default=token_generate
     )
+    # The API finds an instance by the SHA-256 of the token it was given, so
+    # the lookup's timing says nothing about the token itself.
+    token_digest = models.CharField(max_length=64, db_index=True, editable=False)
     created_at = models.DateTimeField(_("criada em"), default=timezone.now)
     trial_ends_at = models.DateTimeField(_("fim do teste grátis"))
     connected_at = models.DateTimeField(_("conectada em"), null=True, blank=True)
@@ -92,6 +99,10 @@ class Instance(models.Model):
     def save(self, *args, **kwargs):
         if self.trial_ends_at is None:
             self.trial_ends_at = self.created_at + TRIAL_LENGTH
+        self.token_digest = token_digest(self.token)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "token" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "token_digest"}
         super().save(*args, **kwargs)
 
     @property
@@ -206,3 +217,42 @@ class SimulatedMessage(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Na fila")
+    SENT = "sent", _("Enviada")
+    DELIVERED = "delivered", _("Entregue")
+    READ = "read", _("Lida")
+    FAILED = "failed", _("Falhou")
+
+
+class Message(models.Model):
+    """A text message sent through an instance's API. Its status moves
+    forward only (queued → sent → delivered → read), or to failed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, related_name="messages"
+    )
+    to = models.CharField(_("para"), max_length=20)
+    text = models.TextField(_("texto"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=MessageStatus.choices,
+        default=MessageStatus.QUEUED,
+    )
+    engine_message_id = models.CharField(max_length=80, blank=True, db_index=True)
+    error = models.CharField(_("erro"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("criada em"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("mensagem")
+        verbose_name_plural = _("mensagens")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["instance", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.text[:30]}"

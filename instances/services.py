@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from instances import lifecycle
+from instances import lifecycle, messaging
 from instances.engines import engine_get
 from instances.engines.base import (
     FIRST_CODE_LIFETIME,
@@ -225,6 +225,12 @@ def engine_events_apply(events: list[EngineEvent]) -> None:
 
 
 def _event_apply(instance: Instance, event: EngineEvent) -> None:
+    if event.kind == "message_status" and messaging.message_receipt_apply(
+        instance=instance,
+        engine_message_id=event.extra.get("message_id", ""),
+        status=event.extra.get("status", ""),
+    ):
+        return  # a message sent through the API: its own status and webhook
     if event.kind in _MESSAGE_EVENTS:
         _message_event_announce(instance, event)
     elif event.kind == "qr_updated":

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from instances import services
+from instances import messaging, services
+from instances.engines.base import EngineUnavailable
 
 
 @shared_task(ignore_result=True)
@@ -8,3 +9,16 @@ def engine_tick_task() -> None:
     """Beat, every few seconds: the engine's periodic step and the sweep of
     instances left waiting. Idempotent."""
     services.engine_tick()
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(EngineUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def message_send_task(message_id: str) -> None:
+    """Hand one queued message to the engine; idempotent."""
+    messaging.message_send(message_id=message_id)

@@ -246,7 +246,7 @@ def instance_edit(request: HttpRequest, instance_id) -> HttpResponse:
     )
 
 
-@login_required
 @require_GET
 def docs(request: HttpRequest) -> HttpResponse:
-    return render(request, "instances/docs.html")
+    """The old address of "Documentação": the API docs now live at /api/docs."""
+    return redirect("api:openapi-view")

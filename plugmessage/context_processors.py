@@ -15,7 +15,7 @@ def navigation(request: HttpRequest) -> dict:
     match = getattr(request, "resolver_match", None)
     section = ""
     if match is not None:
-        if match.view_name in ("instances:docs",):
+        if match.namespace == "api" or match.view_name == "webhooks:docs":
             section = "docs"
         elif match.view_name == "support:best_practices":
             section = "best_practices"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.urls import allauth_patterns
+from instances.api import api
 from instances.engine_views import engine_events
 from plugmessage import views
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("boletos/", include("billing.urls")),
     path("suporte/", include("support.urls")),
     path("admin/", admin.site.urls),
+    path("", api.urls),
 ]

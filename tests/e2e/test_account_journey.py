@@ -80,3 +80,17 @@ def test_the_panel_fits_a_phone_screen(page, screenshot, owner):
     screenshot("phone-menu")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
+
+
+def test_the_api_docs_open_from_the_sidebar(page, screenshot, owner):
+    page.goto("/contas/entrar/")
+    page.get_by_label("E-mail").fill(owner.email)
+    page.get_by_label("Senha", exact=True).fill("senha-de-teste-9281")
+    page.get_by_role("button", name="Entrar").click()
+    page.get_by_role("link", name="Documentação").click()
+
+    expect(page.get_by_role("heading", name="Documentação da API")).to_be_visible()
+    expect(page.get_by_text("/instances/{instance_id}/send-text").first).to_be_visible(
+        timeout=15_000
+    )
+    screenshot("api-docs")

@@ -106,7 +106,7 @@ def test_the_page_shows_id_token_api_url_docs_and_trial(
     assert f'<code id="instance-token">{instance.token}</code>' in body
     assert f"{settings.SITE_URL}/instances/{instance.pk}" in body
     assert 'data-copy="instance-token" hidden' in body
-    assert reverse("instances:docs") in body
+    assert reverse("api:openapi-view") in body
     assert localtime(instance.trial_ends_at).strftime("%d/%m/%Y às %H:%M") in body
     assert "termina em" in body
     assert "Histórico" in body and "Instância criada" in body

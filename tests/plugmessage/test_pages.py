@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 PANEL_PAGES = [
     ("instances:list", "Instâncias"),
     ("billing:invoices", "Boletos"),
-    ("instances:docs", "Documentação"),
+    ("api:openapi-view", "Documentação"),
     ("support:home", "Suporte"),
     ("support:best_practices", "Boas práticas"),
     ("accounts:profile", "Minha conta"),
@@ -52,7 +52,6 @@ def test_each_page_sends_an_anonymous_visitor_to_login(client, name, entry):
     "name",
     [
         "billing:invoices",
-        "instances:docs",
         "support:home",
         "support:best_practices",
     ],

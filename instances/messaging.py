@@ -1,0 +1,156 @@
+"""Services for messages sent through an instance's API: accept (or refuse
+with a reason), send through the engine from a task, follow the receipts."""
+
+import logging
+from functools import partial
+
+from celery import current_app
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from instances.engines import engine_get
+from instances.engines.base import EngineError, EngineSession, EngineUnavailable
+from instances.models import Instance, InstanceState, Message, MessageStatus
+from instances.phones import phone_to_e164
+from webhooks.services import event_emit
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+SEND_TASK = "instances.tasks.message_send_task"
+# Receipts only move a message forward.
+_ORDER = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENT: 1,
+    MessageStatus.DELIVERED: 2,
+    MessageStatus.READ: 3,
+}
+
+
+class SendRefused(Exception):
+    """A send the API refuses; `status` and `code` become its answer and the
+    message is a Portuguese sentence for the developer."""
+
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: int | None = None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+def instance_may_work(instance: Instance) -> bool:
+    """Computed on every use from the stored trial end (rule 6)."""
+    return instance.trial_ends_at > timezone.now()
+
+
+def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
+    """Accept a text message for sending: checks, then a queued Message and,
+    after commit, the task that hands it to the engine. Nothing is queued when
+    a check fails (SendRefused: 402, 409, 413 or 422)."""
+    if not instance_may_work(instance):
+        raise SendRefused(
+            402,
+            "trial_expired",
+            _(
+                "O teste grátis desta instância terminou. Assine para continuar enviando."
+            ),
+        )
+    if instance.state != InstanceState.CONNECTED:
+        raise SendRefused(
+            409,
+            "instance_not_connected",
+            _("A instância não está conectada ao WhatsApp."),
+        )
+    if len(text) > MAX_TEXT:
+        raise SendRefused(413, "text_too_long", _("O texto passa de 4096 caracteres."))
+    if not text.strip():
+        raise SendRefused(422, "empty_text", _("O texto da mensagem está vazio."))
+    try:
+        to = phone_to_e164(phone)
+    except Exception as error:
+        raise SendRefused(
+            422,
+            "invalid_phone",
+            _("Número de telefone inválido. Use DDI e DDD, por exemplo 5511987654321."),
+        ) from error
+    with transaction.atomic():
+        message = Message.objects.create(instance=instance, to=to, text=text)
+        transaction.on_commit(
+            partial(current_app.send_task, SEND_TASK, args=[str(message.pk)])
+        )
+    return message
+
+
+def message_send(*, message_id) -> Message | None:
+    """Hand a queued message to the engine (the task's work). Idempotent: a
+    message already past "queued" is left alone. An engine outage leaves it
+    queued for the next try (EngineUnavailable is raised for the task);
+    a refusal marks it failed."""
+    message = Message.objects.select_related("instance").filter(pk=message_id).first()
+    if message is None or message.status != MessageStatus.QUEUED:
+        return message
+    instance = message.instance
+    session = EngineSession(instance.engine_ref, instance.engine_token)
+    try:
+        engine_id = engine_get().message_send_text(
+            session, to=message.to, text=message.text
+        )
+    except EngineUnavailable:
+        raise
+    except EngineError as error:
+        _status_set(message, MessageStatus.FAILED, error=str(error)[:300])
+        return message
+    Message.objects.filter(pk=message.pk).update(engine_message_id=engine_id)
+    message.engine_message_id = engine_id
+    with transaction.atomic():
+        _status_set(message, MessageStatus.SENT)
+        event_emit(
+            instance=instance,
+            kind="message.sent",
+            data={
+                "message_id": str(message.pk),
+                "to": message.to,
+                "text": message.text,
+            },
+        )
+    return message
+
+
+def message_receipt_apply(
+    *, instance: Instance, engine_message_id: str, status: str
+) -> bool:
+    """Move a sent message forward on an engine receipt and announce it.
+    Returns False for receipts of messages not sent through the API."""
+    message = Message.objects.filter(
+        instance=instance, engine_message_id=engine_message_id
+    ).first()
+    if message is None:
+        return False
+    return _status_set(message, status)
+
+
+@transaction.atomic
+def _status_set(message: Message, status: str, *, error: str = "") -> bool:
+    """Write a new status if it moves the message forward (one conditional
+    UPDATE, so late or repeated receipts change nothing) and fire the
+    message.status webhook in the same transaction."""
+    forward = Message.objects.filter(pk=message.pk).exclude(status=MessageStatus.FAILED)
+    if status != MessageStatus.FAILED:
+        rank = Case(
+            *[When(status=s, then=Value(r)) for s, r in _ORDER.items()],
+            output_field=IntegerField(),
+        )
+        forward = forward.annotate(rank=rank).filter(rank__lt=_ORDER[status])
+    if not forward.update(status=status, error=error, updated_at=timezone.now()):
+        return False
+    message.status = status
+    data = {"message_id": str(message.pk), "to": message.to, "status": status}
+    if error:
+        data["error"] = error
+    event_emit(instance=message.instance, kind="message.status", data=data)
+    return True

@@ -1,0 +1,301 @@
+"""The instance API: both route shapes, the token rules and every error."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from instances import messaging, services
+from instances.engines import engine_get
+from instances.models import Instance, Message, MessageStatus, SimulatedSession
+from webhooks import services as webhook_services
+from webhooks.models import EventKind, WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued_tasks(monkeypatch):
+    # One Celery app behind both modules: record what either queues.
+    sent = []
+    monkeypatch.setattr(
+        "instances.messaging.current_app.send_task",
+        lambda name, args: sent.append((name, args)),
+    )
+    return sent
+
+
+@pytest.fixture
+def live(owner):
+    instance = services.instance_connect(
+        instance=services.instance_create(owner=owner, name="API"),
+        actor_kind="customer",
+    )
+    code = SimulatedSession.objects.get(engine_ref=instance.engine_ref).code
+    services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
+    instance.refresh_from_db()
+    return instance
+
+
+def _bearer(instance):
+    return {"HTTP_AUTHORIZATION": f"Bearer {instance.token}"}
+
+
+def _both(instance, action):
+    """The same action on the route with the token in the path and on the
+    recommended one with the Bearer header."""
+    return [
+        (f"/instances/{instance.pk}/token/{instance.token}/{action}", {}),
+        (f"/instances/{instance.pk}/{action}", _bearer(instance)),
+    ]
+
+
+def test_status_answers_on_both_routes(client, live):
+    for url, headers in _both(live, "status"):
+        response = client.get(url, **headers)
+        assert response.status_code == 200, url
+        body = response.json()
+        assert (body["state"], body["phone"], body["connected"]) == (
+            "connected",
+            "+5511987654321",
+            True,
+        )
+
+
+@pytest.mark.parametrize("token", ["", "errado", "x" * 40])
+def test_a_wrong_token_is_401(client, live, token):
+    response = client.get(
+        f"/instances/{live.pk}/status", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert response.status_code == 401
+    assert response.json() == {"code": "unauthorized", "message": "Token inválido."}
+    assert (
+        client.get(f"/instances/{live.pk}/token/{token or 'x'}/status").status_code
+        == 401
+    )
+
+
+def test_no_authorization_header_is_401(client, live):
+    assert client.get(f"/instances/{live.pk}/status").status_code == 401
+
+
+def test_a_token_of_another_instance_is_404(client, live, other):
+    others = services.instance_create(owner=other, name="Outra")
+    for url, headers in _both(live, "status"):
+        response = client.get(url.replace(str(live.pk), str(others.pk)), **headers)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
+def test_an_old_token_stops_working_at_once(client, live):
+    old = live.token
+    services.instance_token_regenerate(instance=live)
+    assert client.get(f"/instances/{live.pk}/token/{old}/status").status_code == 401
+    assert (
+        client.get(f"/instances/{live.pk}/token/{live.token}/status").status_code == 200
+    )
+
+
+def test_send_text_accepts_and_queues(
+    client, live, queued_tasks, django_capture_on_commit_callbacks
+):
+    for url, headers in _both(live, "send-text"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                url,
+                {"phone": "(21) 99876-5432", "message": "Olá!"},
+                content_type="application/json",
+                **headers,
+            )
+        assert response.status_code == 202
+        body = response.json()
+        assert (body["to"], body["status"]) == ("+5521998765432", "queued")
+    assert Message.objects.filter(instance=live).count() == 2
+    sends = [name for name, _args in queued_tasks if name.startswith("instances.")]
+    assert sends == ["instances.tasks.message_send_task"] * 2
+
+
+def test_send_text_takes_text_or_message(client, live, queued_tasks):
+    response = client.post(
+        f"/instances/{live.pk}/send-text",
+        {"phone": "5521998765432", "text": "Com text"},
+        content_type="application/json",
+        **_bearer(live),
+    )
+    assert response.status_code == 202
+    assert Message.objects.get().text == "Com text"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"phone": "123", "text": "oi"}, 422, "invalid_phone"),
+        ({"phone": "5521998765432", "text": "x" * 4097}, 413, "text_too_long"),
+        ({"phone": "5521998765432", "text": "   "}, 422, "empty_text"),
+        ({"text": "sem telefone"}, 422, None),
+    ],
+)
+def test_bad_sends_are_refused_and_nothing_is_queued(
+    client, live, queued_tasks, body, status, code
+):
+    response = client.post(
+        f"/instances/{live.pk}/send-text",
+        body,
+        content_type="application/json",
+        **_bearer(live),
+    )
+    assert response.status_code == status
+    if code:
+        assert response.json()["code"] == code
+        assert response.json()["message"]
+    assert not Message.objects.exists()
+    assert queued_tasks == []
+
+
+def test_a_disconnected_instance_refuses_with_409(client, live, queued_tasks, owner):
+    services.instance_disconnect(instance=live, actor_kind="customer", actor=owner)
+    response = client.post(
+        f"/instances/{live.pk}/send-text",
+        {"phone": "5521998765432", "text": "oi"},
+        content_type="application/json",
+        **_bearer(live),
+    )
+    assert (response.status_code, response.json()["code"]) == (
+        409,
+        "instance_not_connected",
+    )
+    assert not Message.objects.exists()
+
+
+def test_an_ended_trial_refuses_with_402(client, live, queued_tasks):
+    Instance.objects.filter(pk=live.pk).update(
+        trial_ends_at=timezone.now() - timedelta(minutes=1)
+    )
+    response = client.post(
+        f"/instances/{live.pk}/send-text",
+        {"phone": "5521998765432", "text": "oi"},
+        content_type="application/json",
+        **_bearer(live),
+    )
+    assert (response.status_code, response.json()["code"]) == (402, "trial_expired")
+    assert not Message.objects.exists()
+
+
+def test_a_sent_message_goes_sent_delivered_read_each_with_its_webhook(
+    client, live, queued_tasks, monkeypatch
+):
+    webhook_services.webhook_endpoints_save(
+        instance=live,
+        values={
+            EventKind.MESSAGE_STATUS.value: ("https://cliente.test/h", True),
+            EventKind.MESSAGE_SENT.value: ("https://cliente.test/h", True),
+        },
+    )
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        response = client.post(
+            f"/instances/{live.pk}/send-text",
+            {"phone": "5521998765432", "text": "oi"},
+            content_type="application/json",
+            **_bearer(live),
+        )
+        message_id = response.json()["id"]
+        messaging.message_send(message_id=message_id)
+        clock.move_to(start + timedelta(seconds=1))
+        services.engine_tick()
+        clock.move_to(start + timedelta(seconds=3))
+        services.engine_tick()
+
+    statuses = [
+        e.payload["data"]["status"]
+        for e in WebhookEvent.objects.filter(kind=EventKind.MESSAGE_STATUS).order_by(
+            "created_at"
+        )
+    ]
+    assert statuses == ["sent", "delivered", "read"]
+    assert WebhookEvent.objects.filter(kind=EventKind.MESSAGE_SENT).count() == 1
+    for url, headers in _both(live, f"messages/{message_id}"):
+        assert client.get(url, **headers).json()["status"] == MessageStatus.READ
+
+
+def test_a_late_receipt_never_moves_a_message_back(live, queued_tasks):
+    message = messaging.message_send_text(
+        instance=live, phone="5521998765432", text="oi"
+    )
+    messaging.message_send(message_id=message.pk)
+    message.refresh_from_db()
+    assert messaging.message_receipt_apply(
+        instance=live, engine_message_id=message.engine_message_id, status="read"
+    )
+    assert not messaging.message_receipt_apply(
+        instance=live, engine_message_id=message.engine_message_id, status="delivered"
+    )
+    message.refresh_from_db()
+    assert message.status == MessageStatus.READ
+
+
+def test_a_message_of_another_instance_is_404(client, live, other, queued_tasks):
+    message = messaging.message_send_text(
+        instance=live, phone="5521998765432", text="oi"
+    )
+    others = services.instance_create(owner=other, name="Outra")
+    response = client.get(
+        f"/instances/{others.pk}/messages/{message.pk}",
+        HTTP_AUTHORIZATION=f"Bearer {others.token}",
+    )
+    assert response.status_code == 404
+
+
+def test_qr_code_and_image_while_waiting(client, owner):
+    waiting = services.instance_connect(
+        instance=services.instance_create(owner=owner, name="QR"), actor_kind="customer"
+    )
+    for url, headers in _both(waiting, "qr-code"):
+        body = client.get(url, **headers).json()
+        assert body["qr_code"] == waiting.qr_code
+        assert body["qr_png_base64"] and body["qr_svg_base64"]
+    for url, headers in _both(waiting, "qr-code/image"):
+        response = client.get(url, **headers)
+        assert response["Content-Type"] == "image/png"
+        assert response.content.startswith(b"\x89PNG")
+
+
+def test_no_qr_image_once_connected(client, live):
+    response = client.get(f"/instances/{live.pk}/qr-code/image", **_bearer(live))
+    assert (response.status_code, response.json()["code"]) == (404, "no_qr_code")
+
+
+def test_phone_code_and_disconnect(client, owner):
+    instance = services.instance_create(owner=owner, name="Código")
+    response = client.get(
+        f"/instances/{instance.pk}/phone-code/5511987654321", **_bearer(instance)
+    )
+    assert response.status_code == 200
+    assert len(response.json()["pairing_code"]) == 8
+    assert (
+        client.get(
+            f"/instances/{instance.pk}/phone-code/123", **_bearer(instance)
+        ).status_code
+        == 422
+    )
+
+    instance.refresh_from_db()
+    response = client.post(f"/instances/{instance.pk}/disconnect", **_bearer(instance))
+    assert (response.status_code, response.json()["state"]) == (200, "disconnected")
+    again = client.post(f"/instances/{instance.pk}/token/{instance.token}/disconnect")
+    assert again.status_code == 409
+
+
+def test_the_docs_page_is_in_the_panel_with_the_guide(owner_client):
+    client = Client()
+    body = owner_client.get("/api/docs").content.decode()
+    assert "Primeiros passos" in body
+    assert "Authorization: Bearer" in body
+    assert 'id="swagger-ui"' in body
+    assert "cdn" not in body.lower()
+    assert client.get("/api/docs").status_code == 302
+    schema = owner_client.get("/api/openapi.json").json()
+    assert "/instances/{instance_id}/send-text" in schema["paths"]
+    assert "/instances/{instance_id}/token/{token}/send-text" in schema["paths"]
