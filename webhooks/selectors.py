@@ -30,3 +30,11 @@ def delivery_for_instance(instance, delivery_id) -> WebhookDelivery | None:
         .prefetch_related("attempts")
         .first()
     )
+
+
+def endpoint_for_instance(instance, *, kind: str | None = None, pk: int | None = None):
+    """One of the instance's endpoints, by kind (only if it has a URL) or by id."""
+    endpoints = WebhookEndpoint.objects.filter(instance=instance)
+    if kind is not None:
+        return endpoints.filter(kind=kind).exclude(url="").first()
+    return endpoints.filter(pk=pk).first()

@@ -65,6 +65,8 @@ def address_is_forbidden(ip: IPAddress, *, allow_loopback: bool = False) -> bool
         return True
     if ip.version == 6 and ip.ipv4_mapped:
         return False  # judged above by its IPv4 form
+    if ip.version == 6 and ip.is_site_local:  # fec0::/10, deprecated but private
+        return True
     if allow_loopback and ip.is_loopback:
         return False
     return (
@@ -88,6 +90,13 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     )
 
 
+def _is_loopback_name(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def url_check(url: str) -> tuple[object, list[IPAddress]]:
     """Parse and check a webhook URL; return its parts and its checked
     addresses. Raises UnsafeURL with a Portuguese message."""
@@ -99,7 +108,10 @@ def url_check(url: str) -> tuple[object, list[IPAddress]]:
         raise UnsafeURL(_("URL inválida.")) from error
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURL(_("Informe uma URL completa, começando com https://."))
-    if parts.scheme == "http" and not (settings.DEBUG or allow_loopback):
+    http_allowed = settings.DEBUG or (
+        allow_loopback and _is_loopback_name(parts.hostname)
+    )
+    if parts.scheme == "http" and not http_allowed:
         raise UnsafeURL(
             _("Use https:// — webhooks só são enviados por conexão segura.")
         )
@@ -137,7 +149,8 @@ def _client(key: tuple) -> httpx.Client:
         client = _clients.pop(key, None) or httpx.Client(
             timeout=TIMEOUT,
             follow_redirects=False,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+            trust_env=False,  # no proxies or .netrc from the environment
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
         _clients[key] = client
@@ -178,10 +191,13 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
     target = urlunsplit(
         (parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, "")
     )
-    host_header = (
-        parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
-    )
-    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    try:
+        ascii_host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        return PostResult(None, elapsed(), error=_("Nome de servidor inválido."))
+    bracketed = f"[{ascii_host}]" if ":" in ascii_host else ascii_host  # IPv6
+    host_header = bracketed if parts.port is None else f"{bracketed}:{parts.port}"
+    extensions = {"sni_hostname": ascii_host} if parts.scheme == "https" else {}
     client = _client((parts.scheme, parts.hostname, str(address), port))
     try:
         request = client.build_request(
@@ -217,7 +233,10 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
         return PostResult(
             None, elapsed(), error=str(error)[:300] or error.__class__.__name__
         )
-    text = prefix[:BODY_LIMIT].decode("utf-8", errors="replace")
+    # Text for the log: PostgreSQL refuses NUL characters in text columns.
+    text = (
+        prefix[:BODY_LIMIT].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    )
     if time.monotonic() - started > TOTAL_SECONDS:
         return PostResult(None, elapsed(), body=text, error=_("Tempo esgotado"))
     error = ""

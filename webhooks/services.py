@@ -4,6 +4,7 @@ least once. The one door other apps use is `event_emit`."""
 import json
 import logging
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -56,8 +57,9 @@ def _drain_soon() -> None:
     """Queue a drain of due deliveries after commit, unless one is already
     queued and not yet started: under load, one task posts many deliveries
     instead of one task each. The flag expires, and the beat sweeper queues
-    drains too, so a lost task only delays deliveries."""
-    transaction.on_commit(_drain_request)
+    drains too, so a lost task (or a broker that is down: robust, the change
+    stays committed) only delays deliveries."""
+    transaction.on_commit(_drain_request, robust=True)
 
 
 def _drain_request() -> None:
@@ -146,12 +148,16 @@ def _next_attempt(
 
 
 def _endpoint_disable(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
-    WebhookEndpoint.objects.filter(pk=endpoint.pk, disabled_at__isnull=True).update(
-        disabled_at=now, disabled_reason=reason[:300]
-    )
-    transaction.on_commit(
-        partial(current_app.send_task, DISABLED_EMAIL_TASK, args=[endpoint.pk])
-    )
+    """Disable once, and email the owner once: later failures of the same
+    batch find it disabled already and change nothing."""
+    changed = WebhookEndpoint.objects.filter(
+        pk=endpoint.pk, disabled_at__isnull=True
+    ).update(disabled_at=now, disabled_reason=reason[:300])
+    if changed:
+        transaction.on_commit(
+            partial(current_app.send_task, DISABLED_EMAIL_TASK, args=[endpoint.pk]),
+            robust=True,
+        )
 
 
 def webhook_delivery_attempt(*, delivery_id: int) -> list[WebhookDelivery]:
@@ -200,24 +206,83 @@ def _attempt_batch(
         )
     active = [d for d in deliveries if d.endpoint.active]
     secrets = _settings_by_instance({d.endpoint.instance_id for d in active})
-    prepared = [_prepare(d, secrets[d.endpoint.instance_id]) for d in active]
-    with ThreadPoolExecutor(
-        max_workers=min(POST_THREADS, max(1, len(prepared)))
-    ) as pool:
-        results = list(pool.map(lambda p: sender.post(p[1].url, p[2], p[3]), prepared))
-    _attempts_record(
-        [
-            (delivery, attempt, result)
-            for (delivery, attempt, _body, _headers), result in zip(
-                prepared, results, strict=True
-            )
-        ]
-    )
+    jobs = [(d, secrets[d.endpoint.instance_id]) for d in active]
+    keeper = _LeaseKeeper(active)
+    keeper.start()
+    try:
+        with ThreadPoolExecutor(
+            max_workers=min(POST_THREADS, max(1, len(jobs)))
+        ) as pool:
+            outcomes = list(pool.map(_post_one, jobs))
+    finally:
+        keeper.finish()
+    _attempts_record(outcomes)
     return deliveries
 
 
-BATCH = 100
+def _post_one(job: tuple) -> tuple:
+    """Sign (just before sending, so the timestamp is fresh) and post one
+    delivery. Whatever goes wrong becomes a failed attempt: one bad delivery
+    must not keep the rest of its batch from being recorded."""
+    delivery, settings_row = job
+    attempt = WebhookAttempt(
+        delivery=delivery, url=delivery.endpoint.url, started_at=timezone.now()
+    )
+    try:
+        body = _body(delivery.event)
+        headers = _signed_headers(delivery.event, body, settings_row)
+        attempt.request_headers = {**headers, "content-type": "application/json"}
+        result = sender.post(delivery.endpoint.url, body.encode(), headers)
+    except Exception as error:  # noqa: BLE001 - recorded on the attempt
+        logger.exception("webhook delivery %s failed before an answer", delivery.pk)
+        result = sender.PostResult(
+            None, 0, error=f"{error.__class__.__name__}: {error}"[:300]
+        )
+    return delivery, attempt, result
+
+
 POST_THREADS = 4
+
+
+BATCH = 100
+
+
+class _LeaseKeeper(threading.Thread):
+    """Renews the lease of a batch while its posts run, so a slow receiver
+    never lets another runner take deliveries this one is still posting;
+    if this runner dies, renewal stops and the lease runs out as usual."""
+
+    def __init__(self, deliveries: list[WebhookDelivery]):
+        super().__init__(daemon=True)
+        self.deliveries = deliveries
+        self.lease = (
+            deliveries[0].lease
+            if deliveries and hasattr(deliveries[0], "lease")
+            else None
+        )
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        if self.lease is None:
+            return
+        seconds = settings.WEBHOOKS_LEASE_SECONDS
+        try:
+            while not self.stopping.wait(seconds / 3):
+                renewed = timezone.now() + timedelta(seconds=seconds)
+                renewed_rows = WebhookDelivery.objects.filter(
+                    pk__in=[d.pk for d in self.deliveries], locked_until=self.lease
+                ).update(locked_until=renewed)
+                if renewed_rows:  # rows another runner took keep its lease
+                    self.lease = renewed
+        finally:
+            connection.close()  # this thread's own connection
+
+    def finish(self) -> None:
+        self.stopping.set()
+        self.join()
+        for delivery in self.deliveries:
+            if self.lease is not None:
+                delivery.lease = self.lease
 
 
 def _claim(now: datetime, *, delivery_id: int | None = None) -> list[WebhookDelivery]:
@@ -243,9 +308,12 @@ def _claim(now: datetime, *, delivery_id: int | None = None) -> list[WebhookDeli
         ids = (
             [first] if first and due.filter(pk=first).update(locked_until=lease) else []
         )
-    return list(
+    claimed = list(
         WebhookDelivery.objects.select_related("event", "endpoint").filter(pk__in=ids)
     )
+    for delivery in claimed:
+        delivery.lease = lease
+    return claimed
 
 
 def _settings_by_instance(instance_ids: set) -> dict:
@@ -324,8 +392,13 @@ def _attempts_record(outcomes: list[tuple]) -> None:
             delivery.finished_at = now
     WebhookAttempt.objects.bulk_create(attempts)
     if succeeded:
-        # One UPDATE for every success: the common case stays cheap.
-        WebhookDelivery.objects.filter(pk__in=[d.pk for d in succeeded]).update(
+        # One UPDATE for every success: the common case stays cheap. Only rows
+        # this runner still holds are written: if its lease ran out and
+        # another runner took a delivery over, that runner's word counts.
+        held = Q(pk__in=[d.pk for d in succeeded])
+        if hasattr(succeeded[0], "lease"):
+            held &= Q(locked_until=succeeded[0].lease)
+        WebhookDelivery.objects.filter(held).update(
             attempt_count=F("attempt_count") + 1,
             status=DeliveryStatus.SUCCEEDED,
             finished_at=now,
@@ -335,8 +408,11 @@ def _attempts_record(outcomes: list[tuple]) -> None:
         WebhookEndpoint.objects.filter(
             pk__in={d.endpoint_id for d in succeeded}, failing_since__isnull=False
         ).update(failing_since=None)
-    if failed:
-        WebhookDelivery.objects.bulk_update(failed, fields)
+    for delivery in failed:  # rare: one guarded UPDATE each
+        still_held = WebhookDelivery.objects.filter(pk=delivery.pk)
+        if hasattr(delivery, "lease"):
+            still_held = still_held.filter(locked_until=delivery.lease)
+        still_held.update(**{field: getattr(delivery, field) for field in fields})
 
 
 def webhook_deliveries_sweep() -> int:
@@ -448,12 +524,19 @@ def webhook_endpoint_reactivate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint
 
 def webhook_failures_replay(*, instance, since: datetime) -> int:
     """Resend every failed delivery of `instance` created since `since`
-    (tests excluded). Returns how many were queued."""
-    failed = WebhookDelivery.objects.filter(
-        endpoint__instance=instance,
-        status=DeliveryStatus.FAILED,
-        is_test=False,
-        created_at__gte=since,
+    (tests excluded), once: a delivery already followed by a newer one of the
+    same event is skipped, and so are endpoints still disabled. Returns how
+    many were queued."""
+    failed = (
+        WebhookDelivery.objects.filter(
+            endpoint__instance=instance,
+            status=DeliveryStatus.FAILED,
+            is_test=False,
+            created_at__gte=since,
+            endpoint__disabled_at__isnull=True,
+        )
+        .exclude(event__deliveries__created_at__gt=F("created_at"))
+        .distinct()
     )
     count = 0
     with transaction.atomic():

@@ -3,10 +3,11 @@ from celery import shared_task
 from webhooks import emails, services
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def webhook_deliveries_drain_task() -> None:
-    """Post the due deliveries. acks_late: a killed worker's message is
-    redelivered; the leases in the service keep two runs from both posting."""
+    """Post the due deliveries. acks_late with reject_on_worker_lost: a drain
+    whose process dies is queued again; the leases in the service keep two runs
+    from both posting, and the beat sweeper covers a message lost anyway."""
     services.webhook_deliveries_drain()
 
 

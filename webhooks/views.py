@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from instances.selectors import instance_for_user
 from webhooks import selectors, services
 from webhooks.forms import DeliveryFilterForm, EndpointsForm, ReplayForm
-from webhooks.models import EventKind, WebhookEndpoint
+from webhooks.models import EventKind
 
 
 def _get_instance_for_user(request: HttpRequest, instance_id):
@@ -53,32 +53,21 @@ def webhook_test(request: HttpRequest, instance_id, kind: str) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id)
     if kind not in EventKind.values:
         raise Http404
-    endpoint = (
-        WebhookEndpoint.objects.filter(instance=instance, kind=kind)
-        .exclude(url="")
-        .first()
-    )
+    endpoint = selectors.endpoint_for_instance(instance, kind=kind)
     attempt = (
         services.webhook_test_send(instance=instance, kind=kind) if endpoint else None
     )
     context = {"attempt": attempt, "kind": kind}
     if request.htmx:
         return render(request, "webhooks/_test_result.html", context)
-    if attempt is None:
-        messages.error(request, _("Salve uma URL para este evento antes de testar."))
-    elif attempt.succeeded:
-        messages.success(
-            request,
-            _("Teste entregue: HTTP %(code)s em %(ms)s ms.")
-            % {"code": attempt.status_code, "ms": attempt.duration_ms},
-        )
-    else:
-        messages.error(
-            request,
-            _("O teste falhou: %(error)s")
-            % {"error": attempt.error or f"HTTP {attempt.status_code}"},
-        )
-    return redirect("webhooks:edit", instance.pk)
+    # Without JavaScript the whole form came along: show it again as typed,
+    # with the result, rather than lose unsaved changes.
+    form = EndpointsForm(
+        request.POST, endpoints=selectors.endpoints_for_instance(instance)
+    )
+    return render(
+        request, "webhooks/edit.html", {**_tab_context(instance, form), "test": context}
+    )
 
 
 @login_required
@@ -114,7 +103,7 @@ def webhook_reactivate(
     request: HttpRequest, instance_id, endpoint_id: int
 ) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id)
-    endpoint = WebhookEndpoint.objects.filter(instance=instance, pk=endpoint_id).first()
+    endpoint = selectors.endpoint_for_instance(instance, pk=endpoint_id)
     if endpoint is None:
         raise Http404
     services.webhook_endpoint_reactivate(endpoint=endpoint)
@@ -185,10 +174,19 @@ def delivery_detail(
     if delivery is None:
         raise Http404
     body = json.dumps(delivery.event.payload, ensure_ascii=False, indent=2)
+    attempts = list(delivery.attempts.all())
+    # Where it was posted (the URL may have changed since), or will be.
+    posted_url = attempts[-1].url if attempts else delivery.endpoint.url
     return render(
         request,
         "webhooks/delivery_detail.html",
-        {"instance": instance, "delivery": delivery, "body": body, "tab": "deliveries"},
+        {
+            "instance": instance,
+            "delivery": delivery,
+            "body": body,
+            "posted_url": posted_url,
+            "tab": "deliveries",
+        },
     )
 
 

@@ -1,3 +1,4 @@
+import threading
 from collections import OrderedDict
 from datetime import timedelta
 
@@ -6,8 +7,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from tests.helpers import wait_for
 from webhooks import services
-from webhooks.models import DeliveryStatus, WebhookEndpoint
+from webhooks.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from webhooks.tasks import webhook_endpoint_disabled_email_task
 
 pytestmark = pytest.mark.django_db
@@ -71,10 +78,17 @@ def test_retry_after_is_honoured(emit, receiver):
     assert delivery.next_attempt_at - timezone.now() >= timedelta(seconds=3590)
 
 
-def test_410_disables_the_endpoint_at_once(emit, receiver, mailoutbox, settings):
+def test_410_disables_the_endpoint_at_once_and_tells_the_owner_once(
+    hooked, receiver, sent_tasks, django_capture_on_commit_callbacks
+):
     receiver.script = [(410, b"gone", {}, 0)]
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    delivery = emit()
+    for n in range(3):
+        services.event_emit(instance=hooked, kind="message.received", data={"n": n})
+    with django_capture_on_commit_callbacks(execute=True):
+        services.webhook_deliveries_drain()
+
+    assert sent_tasks.count(services.DISABLED_EMAIL_TASK) == 1
+    delivery = WebhookDelivery.objects.order_by("id").first()
 
     assert delivery.status == DeliveryStatus.FAILED
     endpoint = WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
@@ -200,3 +214,86 @@ def test_a_rotated_secret_signs_with_both_for_a_day(hooked, emit, receiver):
             receiver.received[-1].body, receiver.received[-1].headers
         )
     assert len(receiver.received[-1].headers["webhook-signature"].split(" ")) == 1
+
+
+def test_a_nul_byte_in_the_answer_is_logged_safely(emit, receiver):
+    receiver.script = [(500, b"erro\x00bin\x00rio", {}, 0)]
+    delivery = emit()
+
+    attempt = delivery.attempts.get()
+    assert "\x00" not in attempt.response_body
+    assert attempt.response_body.startswith("erro")
+
+
+def test_an_unexpected_error_on_one_post_does_not_lose_its_batch(
+    hooked, receiver, sent_tasks, monkeypatch
+):
+    for n in range(3):
+        services.event_emit(instance=hooked, kind="message.received", data={"n": n})
+    real_post = services.sender.post
+    calls = []
+
+    def flaky(url, body, headers):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return real_post(url, body, headers)
+
+    monkeypatch.setattr(services.sender, "post", flaky)
+    services.webhook_deliveries_drain()
+
+    statuses = sorted(WebhookDelivery.objects.values_list("status", "attempt_count"))
+    assert statuses.count((DeliveryStatus.SUCCEEDED, 1)) == 2
+    assert (DeliveryStatus.PENDING, 1) in statuses
+    assert "RuntimeError" in WebhookAttempt.objects.get(status_code__isnull=True).error
+
+
+def test_a_runner_that_lost_its_lease_does_not_overwrite_the_new_holder(emit, receiver):
+    receiver.script = [(500, b"", {}, 0)]
+    delivery = emit()
+    with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1)):
+        (claimed,) = services._claim(timezone.now())
+        # Its lease expires and another runner takes the delivery over.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            locked_until=timezone.now() + timedelta(minutes=5)
+        )
+        receiver.script = [(200, b"", {}, 0)]
+        services._attempt_batch([claimed], timezone.now())
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.attempts.count() == 2  # the post happened and is logged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_batch_keeps_its_lease_so_nobody_posts_it_twice(
+    owner, settings, monkeypatch
+):
+    from instances import services as instance_services
+    from tests.receiver import Receiver
+
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    settings.WEBHOOKS_LEASE_SECONDS = 0.3  # renewed every 0.1 s
+    monkeypatch.setattr(
+        "webhooks.services.current_app.send_task", lambda name, args: None
+    )
+    receiver = Receiver(script=[(200, b"ok", {}, 1.0)])  # each post takes 1 s
+    try:
+        instance = instance_services.instance_create(owner=owner, name="Lenta")
+        services.webhook_endpoints_save(
+            instance=instance, values={"message.received": (receiver.url, True)}
+        )
+        services.event_emit(instance=instance, kind="message.received", data={})
+        started = threading.Thread(target=services.webhook_deliveries_drain)
+        started.start()
+        wait_for(lambda: receiver.received, timeout=10, what="the slow post to start")
+        # Half-way through the post the original lease is long gone, yet the
+        # delivery is still held: a sweep finds nothing to hand out.
+        assert services.webhook_deliveries_sweep() == 0
+        started.join(timeout=10)
+    finally:
+        receiver.close()
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert len(receiver.received) == 1

@@ -145,13 +145,18 @@ def test_the_test_button_sends_a_sample_and_shows_the_answer_inline(
     assert delivery.is_test and delivery.status == DeliveryStatus.SUCCEEDED
 
 
-def test_the_test_button_works_without_javascript(owner_client, hooked, receiver):
+def test_the_test_button_works_without_javascript_and_keeps_what_was_typed(
+    owner_client, hooked, receiver
+):
     receiver.script = [(500, b"falhou", {}, 0)]
     response = owner_client.post(
-        reverse("webhooks:test", args=[hooked.pk, "message.status"]), follow=True
+        reverse("webhooks:test", args=[hooked.pk, "message.status"]),
+        {"message.sent-url": "https://ainda-nao-salvo.com.br/x"},
     )
 
-    assert "O teste falhou" in response.content.decode()
+    body = response.content.decode()
+    assert "Resultado do teste" in body and "HTTP 500" in body and "falhou" in body
+    assert 'value="https://ainda-nao-salvo.com.br/x"' in body
 
 
 def test_testing_a_kind_without_url_says_to_save_first(owner_client, instance):
@@ -199,7 +204,7 @@ def test_the_delivery_log_filters_and_opens_a_delivery(
 
 
 def test_the_log_costs_the_same_queries_for_few_and_many(
-    owner_client, hooked, emit, receiver, django_assert_max_num_queries
+    owner_client, hooked, emit, receiver
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -250,6 +255,12 @@ def test_reactivating_and_replaying_failures(
     )
     body = response.content.decode()
     assert "1 entrega com falha foi reenviada" in body
+    again = owner_client.post(
+        reverse("webhooks:replay", args=[hooked.pk]),
+        {"since": localtime(failed.created_at).strftime("%Y-%m-%dT%H:%M")},
+        follow=True,
+    )
+    assert "0 entregas com falha foram reenviadas" in again.content.decode()
     assert WebhookDelivery.objects.filter(event_id=failed.event_id).count() == 2
 
 

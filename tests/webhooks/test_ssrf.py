@@ -135,8 +135,9 @@ def test_the_local_receiver_is_refused_while_loopback_is_not_allowed(strict, rec
 
 
 def test_the_request_goes_to_the_checked_address_with_the_original_host(
-    monkeypatch, receiver
+    monkeypatch, receiver, settings
 ):
+    settings.DEBUG = True  # plain http to a name: development only
     port = receiver.server.server_address[1]
     monkeypatch.setattr(
         sender, "_resolve", lambda host, p: [ipaddress.ip_address("127.0.0.1")]
@@ -165,3 +166,32 @@ def test_the_tab_refuses_an_internal_url_and_keeps_what_was_typed(
     assert "rede interna" in body
     assert 'value="https://169.254.169.254/latest"' in body
     assert not instance.webhook_endpoints.exclude(url="").exists()
+
+
+def test_plain_http_to_a_public_name_is_refused_even_with_loopback_allowed(
+    settings, monkeypatch
+):
+    settings.DEBUG = False
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    monkeypatch.setattr(
+        sender, "_resolve", lambda host, port: [ipaddress.ip_address("200.147.67.142")]
+    )
+    with pytest.raises(sender.UnsafeURL, match="https://"):
+        sender.url_check("http://cliente.com.br/hook")
+
+
+def test_ipv6_site_local_is_forbidden():
+    assert sender.address_is_forbidden(ipaddress.ip_address("fec0::1"))
+
+
+def test_a_non_ascii_host_is_sent_in_its_ascii_form(monkeypatch, receiver, settings):
+    settings.DEBUG = True
+    port = receiver.server.server_address[1]
+    monkeypatch.setattr(
+        sender, "_resolve", lambda host, p: [ipaddress.ip_address("127.0.0.1")]
+    )
+
+    result = sender.post(f"http://ação.test:{port}/hook", b"{}", {})
+
+    assert result.status_code == 200
+    assert receiver.received[0].headers["host"] == f"xn--ao-siap.test:{port}"

@@ -31,7 +31,7 @@ def _start_worker(queue: str, log: Path) -> subprocess.Popen:
         **os.environ,
         "DATABASE_URL": database_url_for_subprocess(),
         "WEBHOOKS_ALLOW_LOOPBACK": "1",
-        "WEBHOOKS_LEASE_SECONDS": "3",
+        "WEBHOOKS_LEASE_SECONDS": "10",  # a killed worker's leases run out fast
         "C_FORCE_ROOT": "1",
     }
     return subprocess.Popen(
