@@ -11,14 +11,16 @@ from uuid import UUID
 
 import qrcode
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.openapi.docs import Swagger
 
-from instances import messaging, services
+from instances import health, messaging, selectors, services
 from instances.engines.base import EngineError
-from instances.models import Instance, Message, token_digest
+from instances.models import ExclusionSource, Instance, Message, token_digest
+from instances.phones import phone_to_e164
 from instances.qr import qr_svg
 
 
@@ -384,3 +386,127 @@ def send_text_token(request, instance_id: UUID, token: str, body: SendIn):
 )
 def message_status_token(request, instance_id: UUID, token: str, message_id: UUID):
     return _message_get(_instance(request, instance_id, token), message_id)
+
+
+# The exclusion list.
+
+
+class ExclusionIn(Schema):
+    phone: str
+    reason: str = ""
+
+
+class ExclusionOut(Schema):
+    phone: str
+    reason: str
+    source: str
+    created_at: datetime
+
+
+def _exclusions(instance: Instance) -> list[dict]:
+    return [
+        {
+            "phone": e.phone,
+            "reason": e.reason,
+            "source": e.source,
+            "created_at": e.created_at,
+        }
+        for e in selectors.exclusions_for_instance(instance)[:5000]
+    ]
+
+
+def _exclusion_add(instance: Instance, body: ExclusionIn) -> Status:
+    try:
+        entry, created = health.exclusion_add(
+            instance=instance,
+            phone=body.phone,
+            reason=body.reason,
+            source=ExclusionSource.API,
+        )
+    except ValidationError as error:
+        raise ApiError(
+            422, "invalid_phone", _("Número de telefone inválido.")
+        ) from error
+    out = {
+        "phone": entry.phone,
+        "reason": entry.reason,
+        "source": entry.source,
+        "created_at": entry.created_at,
+    }
+    return Status(201 if created else 200, out)
+
+
+def _exclusion_remove(instance: Instance, phone: str) -> Status:
+    try:
+        e164 = phone_to_e164(phone)
+    except ValidationError as error:
+        raise ApiError(
+            422, "invalid_phone", _("Número de telefone inválido.")
+        ) from error
+    entry = selectors.exclusions_for_instance(instance).filter(phone=e164).first()
+    if entry is None:
+        raise ApiError(
+            404, "not_excluded", _("Este número não está na lista de exclusão.")
+        )
+    health.exclusion_remove(instance=instance, entry_id=entry.pk)
+    return Status(204, None)
+
+
+@api.get(
+    f"{BEARER}/exclusions",
+    response={200: list[ExclusionOut], **ERRORS},
+    tags=["Lista de exclusão"],
+    summary="Ler a lista de exclusão",
+)
+def exclusions(request, instance_id: UUID):
+    return _exclusions(_instance(request, instance_id, None))
+
+
+@api.post(
+    f"{BEARER}/exclusions",
+    response={200: ExclusionOut, 201: ExclusionOut, **ERRORS},
+    tags=["Lista de exclusão"],
+    summary="Adicionar à lista de exclusão",
+)
+def exclusion_add(request, instance_id: UUID, body: ExclusionIn):
+    return _exclusion_add(_instance(request, instance_id, None), body)
+
+
+@api.delete(
+    f"{BEARER}/exclusions/{{phone}}",
+    response={204: None, **ERRORS},
+    tags=["Lista de exclusão"],
+    summary="Remover da lista de exclusão",
+)
+def exclusion_remove(request, instance_id: UUID, phone: str):
+    return _exclusion_remove(_instance(request, instance_id, None), phone)
+
+
+@api.get(
+    f"{IN_PATH}/exclusions",
+    response={200: list[ExclusionOut], **ERRORS},
+    tags=["Token na URL"],
+    summary="Ler a lista de exclusão (token na URL)",
+)
+def exclusions_token(request, instance_id: UUID, token: str):
+    return _exclusions(_instance(request, instance_id, token))
+
+
+@api.post(
+    f"{IN_PATH}/exclusions",
+    response={200: ExclusionOut, 201: ExclusionOut, **ERRORS},
+    tags=["Token na URL"],
+    summary="Adicionar à lista de exclusão (token na URL)",
+)
+def exclusion_add_token(request, instance_id: UUID, token: str, body: ExclusionIn):
+    return _exclusion_add(_instance(request, instance_id, token), body)
+
+
+@api.delete(
+    f"{IN_PATH}/exclusions/{{phone}}",
+    response={204: None, **ERRORS},
+    tags=["Token na URL"],
+    summary="Remover da lista de exclusão (token na URL)",
+)
+def exclusion_remove_token(request, instance_id: UUID, token: str, phone: str):
+    return _exclusion_remove(_instance(request, instance_id, token), phone)

@@ -10,14 +10,29 @@ class InstanceForm(forms.ModelForm):
 
     class Meta:
         model = Instance
-        fields = ["name"]
+        fields = ["name", "opt_out_words", "opt_out_reply", "number_activated_at"]
         labels = {"name": _("Nome da instância")}
         help_texts = {
+            "opt_out_words": _(
+                "Separadas por vírgula. Quem responder exatamente uma delas (maiúsculas, "
+                "acentos e espaços não importam) entra na lista de exclusão na hora."
+            ),
+            "opt_out_reply": _("Opcional: resposta enviada a quem se descadastrar."),
+            "number_activated_at": _(
+                "Opcional: quando o chip ou o WhatsApp deste número foi ativado. Avisamos "
+                "se você tentar conectá-lo antes de 24 horas."
+            ),
             "name": _(
                 "Só para você reconhecê-la no painel, por exemplo “Vendas” ou “Suporte”."
-            )
+            ),
         }
-        widgets = {"name": forms.TextInput(attrs={"autocomplete": "off"})}
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "opt_out_reply": forms.Textarea(attrs={"rows": 2}),
+            "number_activated_at": forms.DateInput(
+                attrs={"type": "date"}, format="%Y-%m-%d"
+            ),
+        }
         error_messages = {"name": {"required": _("Dê um nome à instância.")}}
 
     def clean_name(self) -> str:
@@ -54,3 +69,33 @@ class SimulatedPhoneForm(forms.Form):
 
 class SimulatedPairingForm(SimulatedPhoneForm):
     pairing_code = forms.CharField(label=_("Código de pareamento"), max_length=12)
+
+
+class InstanceCreateForm(InstanceForm):
+    class Meta(InstanceForm.Meta):
+        fields = ["name"]
+
+
+class ExclusionAddForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Número"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    reason = forms.CharField(label=_("Motivo"), max_length=200, required=False)
+
+    def clean_phone(self) -> str:
+        return phone_to_e164(self.cleaned_data["phone"])
+
+
+class ExclusionImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Arquivo CSV"),
+        help_text=_("Um número por linha; um motivo opcional na segunda coluna."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("O arquivo passa de 5 MB."))
+        return upload

@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from instances import health
 from instances.engines import engine_get
 from instances.engines.base import EngineError, EngineSession, EngineUnavailable
 from instances.models import Instance, InstanceState, Message, MessageStatus
@@ -78,12 +79,44 @@ def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
             "invalid_phone",
             _("Número de telefone inválido. Use DDI e DDD, por exemplo 5511987654321."),
         ) from error
-    with transaction.atomic():
-        message = Message.objects.create(instance=instance, to=to, text=text)
-        transaction.on_commit(
-            partial(current_app.send_task, SEND_TASK, args=[str(message.pk)])
+    if health.is_excluded(instance, to):
+        raise SendRefused(
+            422,
+            "recipient_excluded",
+            _(
+                "Este número está na lista de exclusão da instância e não recebe mensagens."
+            ),
         )
+    with transaction.atomic():
+        if not health.warmup_take(instance):
+            raise SendRefused(
+                429,
+                "warmup_limit",
+                _(
+                    "Limite diário de maturação atingido (%(limit)d envios hoje). "
+                    "Um número novo ganha confiança aos poucos: tente amanhã."
+                )
+                % {"limit": health.warmup_limit(instance)},
+                retry_after=health.seconds_until_tomorrow(),
+            )
+        message = _queue(instance, to, text)
     return message
+
+
+def _queue(instance: Instance, to: str, text: str) -> Message:
+    message = Message.objects.create(instance=instance, to=to, text=text)
+    transaction.on_commit(
+        partial(current_app.send_task, SEND_TASK, args=[str(message.pk)]), robust=True
+    )
+    return message
+
+
+def opt_out_reply_send(*, instance: Instance, to: str) -> Message | None:
+    """The configured confirmation to someone who just opted out: the one
+    message an excluded number still gets, outside the daily limit."""
+    if not instance.opt_out_reply.strip() or instance.state != InstanceState.CONNECTED:
+        return None
+    return _queue(instance, to, instance.opt_out_reply.strip())
 
 
 def message_send(*, message_id) -> Message | None:

@@ -20,6 +20,12 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def warmup_plan_default() -> list[int]:
+    """Daily sends allowed on day 1, 2, ... of a newly connected number,
+    doubling to 1000 on day 7, which then holds."""
+    return [20, 40, 80, 160, 320, 640, 1000]
+
+
 def engine_ref_generate() -> str:
     return f"pm-{uuid.uuid4().hex}"
 
@@ -74,6 +80,19 @@ class Instance(models.Model):
         _("código de pareamento"), max_length=16, blank=True
     )
     pairing_phone = models.CharField(max_length=20, blank=True)
+    # Number health (DESIGN rule 10).
+    opt_out_words = models.CharField(
+        _("palavras de descadastro"),
+        max_length=300,
+        default="SAIR, PARAR, CANCELAR, DESCADASTRAR, STOP",
+    )
+    opt_out_reply = models.CharField(
+        _("resposta ao descadastro"), max_length=500, blank=True
+    )
+    number_activated_at = models.DateField(
+        _("número ativado em"), null=True, blank=True
+    )
+    warmup_plan = models.JSONField(_("plano de maturação"), default=warmup_plan_default)
     connect_error = models.CharField(
         _("erro da última conexão"), max_length=300, blank=True
     )
@@ -256,3 +275,64 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.text[:30]}"
+
+
+class ExclusionSource(models.TextChoices):
+    CUSTOMER = "customer", _("Cliente (painel)")
+    API = "api", _("API")
+    OPT_OUT = "opt_out", _("Palavra de descadastro")
+
+
+class ExclusionEntry(models.Model):
+    """A number that asked not to be contacted: the API never sends to it."""
+
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, related_name="exclusions"
+    )
+    phone = models.CharField(_("número"), max_length=20)
+    reason = models.CharField(_("motivo"), max_length=200, blank=True)
+    source = models.CharField(
+        _("origem"), max_length=10, choices=ExclusionSource.choices
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("quando"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("número excluído")
+        verbose_name_plural = _("lista de exclusão")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "phone"], name="instances_excluded_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class DailySends(models.Model):
+    """How many messages an instance accepted on one day (São Paulo time):
+    the warm-up limit is enforced by a conditional UPDATE of this row."""
+
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, related_name="daily_sends"
+    )
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "day"], name="instances_one_count_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.count}"

@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
-from instances.models import Instance, InstanceEvent
+from instances.models import ExclusionEntry, Instance, InstanceEvent
 
 
 def instance_list_for_user(user: User) -> QuerySet[Instance]:
@@ -19,3 +19,17 @@ def instance_timeline(instance: Instance, *, limit: int = 20) -> list[InstanceEv
     return list(
         instance.events.select_related("actor").order_by("-created_at", "-id")[:limit]
     )
+
+
+def exclusions_for_instance(instance: Instance, *, search: str = "") -> QuerySet:
+    entries = ExclusionEntry.objects.filter(instance=instance).select_related(
+        "created_by"
+    )
+    if search:
+        digits = "".join(ch for ch in search if ch.isdigit())
+        entries = (
+            entries.filter(phone__contains=digits)
+            if digits
+            else entries.filter(reason__icontains=search)
+        )
+    return entries.order_by("-created_at")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from instances import lifecycle, messaging
+from instances import health, lifecycle, messaging
 from instances.engines import engine_get
 from instances.engines.base import (
     FIRST_CODE_LIFETIME,
@@ -178,10 +178,25 @@ def _disconnected(instance: Instance, actor_kind: str, actor: User | None) -> In
     )
 
 
-def instance_update(*, instance: Instance, name: str) -> Instance:
+def instance_update(
+    *,
+    instance: Instance,
+    name: str,
+    opt_out_words: str | None = None,
+    opt_out_reply: str | None = None,
+    number_activated_at=None,
+) -> Instance:
     """Change what the customer may edit in "Dados da Instância"."""
     instance.name = name.strip()
-    instance.save(update_fields=["name", "updated_at"])
+    fields = ["name", "updated_at"]
+    if opt_out_words is not None:
+        instance.opt_out_words = ", ".join(
+            word.strip().upper() for word in opt_out_words.split(",") if word.strip()
+        )
+        instance.opt_out_reply = (opt_out_reply or "").strip()
+        instance.number_activated_at = number_activated_at
+        fields += ["opt_out_words", "opt_out_reply", "number_activated_at"]
+    instance.save(update_fields=fields)
     return instance
 
 
@@ -283,11 +298,15 @@ def _message_event_announce(instance: Instance, event: EngineEvent) -> None:
         logger.info("%s with an unreadable number for %s", event.kind, instance.pk)
         return
     if event.kind == "message_received":
+        text = event.extra.get("text", "")
         data = {
             "message_id": event.extra.get("message_id", ""),
             "from": contact,
-            "text": event.extra.get("text", ""),
+            "text": text,
         }
+        if health.opt_out_apply(instance=instance, phone=contact, text=text):
+            data["opted_out"] = True
+            messaging.opt_out_reply_send(instance=instance, to=contact)
     elif event.kind == "message_status":
         data = {
             "message_id": event.extra.get("message_id", ""),

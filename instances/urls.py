@@ -1,6 +1,6 @@
 from django.urls import path
 
-from instances import simulator_views, views
+from instances import exclusion_views, simulator_views, views
 
 app_name = "instances"
 urlpatterns = [
@@ -19,6 +19,31 @@ urlpatterns = [
         "<uuid:instance_id>/novo-token/", views.instance_token_regenerate, name="token"
     ),
     path("<uuid:instance_id>/editar/", views.instance_edit, name="edit"),
+    path(
+        "<uuid:instance_id>/exclusao/",
+        exclusion_views.exclusion_list,
+        name="exclusions",
+    ),
+    path(
+        "<uuid:instance_id>/exclusao/adicionar/",
+        exclusion_views.exclusion_add,
+        name="exclusion_add",
+    ),
+    path(
+        "<uuid:instance_id>/exclusao/importar/",
+        exclusion_views.exclusion_import,
+        name="exclusion_import",
+    ),
+    path(
+        "<uuid:instance_id>/exclusao/exportar/",
+        exclusion_views.exclusion_export,
+        name="exclusion_export",
+    ),
+    path(
+        "<uuid:instance_id>/exclusao/<int:entry_id>/remover/",
+        exclusion_views.exclusion_remove,
+        name="exclusion_remove",
+    ),
     path(
         "simulador/qr/<str:code>/",
         simulator_views.simulator_scan,

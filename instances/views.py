@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
-from instances import selectors, services
+from instances import health, selectors, services
 from instances.engines import engine_get
 from instances.engines.base import EngineError
-from instances.forms import InstanceForm, PairingForm
+from instances.forms import InstanceCreateForm, InstanceForm, PairingForm
 from instances.models import ActorKind, Instance
 from instances.poll_cache import poll_state_get, poll_state_store
 
@@ -61,7 +61,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def instance_create(request: HttpRequest) -> HttpResponse:
-    form = InstanceForm(request.POST or None)
+    form = InstanceCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         instance = services.instance_create(
             owner=request.user, name=form.cleaned_data["name"]
@@ -77,6 +77,7 @@ def _detail_context(request: HttpRequest, instance: Instance) -> dict:
         "api_base_url": f"{settings.SITE_URL}/instances/{instance.pk}",
         "polling": instance.awaiting_scan,
         "simulator": engine_get().name == "simulator",
+        "activated_recently": health.activated_recently(instance),
     }
 
 
@@ -86,6 +87,7 @@ def instance_detail(request: HttpRequest, instance_id) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id)
     context = _detail_context(request, instance)
     context["timeline"] = selectors.instance_timeline(instance)
+    context["sends_today"], context["sends_limit"] = health.warmup_usage(instance)
     return render(request, "instances/detail.html", context)
 
 
@@ -234,9 +236,12 @@ def instance_token_regenerate(request: HttpRequest, instance_id) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def instance_edit(request: HttpRequest, instance_id) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id)
-    form = InstanceForm(request.POST or None, initial={"name": instance.name})
+    form = InstanceForm(
+        request.POST or None,
+        initial={f: getattr(instance, f) for f in InstanceForm.Meta.fields},
+    )
     if request.method == "POST" and form.is_valid():
-        services.instance_update(instance=instance, name=form.cleaned_data["name"])
+        services.instance_update(instance=instance, **form.cleaned_data)
         messages.success(request, _("Dados da instância salvos."))
         return redirect("instances:edit", instance.pk)
     return render(

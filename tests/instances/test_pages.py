@@ -140,11 +140,14 @@ def test_a_new_token_needs_confirming_and_replaces_the_old(owner_client, instanc
 
 def test_renaming_saves_with_a_message(owner_client, instance):
     url = reverse("instances:edit", args=[instance.pk])
-    response = owner_client.post(url, {"name": "Atendimento"}, follow=True)
+    response = owner_client.post(
+        url, {"name": "Atendimento", "opt_out_words": "sair, Parar"}, follow=True
+    )
 
     instance.refresh_from_db()
     assert instance.name == "Atendimento"
     assert "Dados da instância salvos." in response.content.decode()
+    assert instance.opt_out_words == "SAIR, PARAR"
 
 
 def test_renaming_ignores_fields_that_are_not_the_customers(
@@ -155,6 +158,7 @@ def test_renaming_ignores_fields_that_are_not_the_customers(
         url,
         {
             "name": "Atendimento",
+            "opt_out_words": "SAIR",
             "owner": other.pk,
             "state": "connected",
             "phone_number": "+5511999999999",

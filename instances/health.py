@@ -1,0 +1,199 @@
+"""Services that keep a number healthy (DESIGN rule 10): the exclusion list,
+opt-out words, the warm-up (maturação) limit and the 24-hour wait."""
+
+import csv
+import io
+import unicodedata
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from instances.models import DailySends, ExclusionEntry, ExclusionSource, Instance
+from instances.phones import phone_from_engine, phone_to_e164
+
+IMPORT_MAX_LINES = 50_000
+
+
+def normalise(text: str) -> str:
+    """Case, accents and spaces do not matter: " Sáir " == "SAIR"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.casefold().split())
+
+
+def opt_out_words(instance: Instance) -> set[str]:
+    return {
+        normalise(word) for word in instance.opt_out_words.split(",") if normalise(word)
+    }
+
+
+# The exclusion list.
+
+
+def is_excluded(instance: Instance, phone_e164: str) -> bool:
+    return ExclusionEntry.objects.filter(instance=instance, phone=phone_e164).exists()
+
+
+def exclusion_add(
+    *,
+    instance: Instance,
+    phone: str,
+    reason: str,
+    source: str,
+    actor: User | None = None,
+) -> tuple[ExclusionEntry, bool]:
+    """Put a number on the instance's exclusion list; returns (entry, created).
+    Idempotent. Raises ValidationError for an invalid number."""
+    e164 = (
+        phone_to_e164(phone)
+        if source != ExclusionSource.OPT_OUT
+        else phone_from_engine(phone)
+    )
+    try:
+        with transaction.atomic():
+            return ExclusionEntry.objects.get_or_create(
+                instance=instance,
+                phone=e164,
+                defaults={
+                    "reason": reason[:200],
+                    "source": source,
+                    "created_by": actor,
+                },
+            )
+    except IntegrityError:  # added at the same moment by another request
+        return ExclusionEntry.objects.get(instance=instance, phone=e164), False
+
+
+def exclusion_remove(*, instance: Instance, entry_id: int) -> bool:
+    deleted, _rows = ExclusionEntry.objects.filter(
+        instance=instance, pk=entry_id
+    ).delete()
+    return bool(deleted)
+
+
+def exclusion_import_csv(*, instance: Instance, content: bytes, actor: User) -> dict:
+    """Add the numbers of a CSV (one per line: number[,reason]); a header
+    line is allowed. Returns a report: added, already listed, and each rejected
+    line with its number and why."""
+    text = content.decode("utf-8-sig", errors="replace")
+    report = {"added": 0, "already": 0, "rejected": []}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if number > IMPORT_MAX_LINES:
+            report["rejected"].append(
+                (number, "", _("Arquivo longo demais: o resto foi ignorado."))
+            )
+            break
+        if not row or not "".join(row).strip():
+            continue
+        raw = row[0].strip()
+        if number == 1 and not any(ch.isdigit() for ch in raw):
+            continue  # a header
+        reason = row[1].strip() if len(row) > 1 else _("Importado de CSV")
+        try:
+            _entry, created = exclusion_add(
+                instance=instance,
+                phone=raw,
+                reason=reason,
+                source=ExclusionSource.CUSTOMER,
+                actor=actor,
+            )
+        except ValidationError as error:
+            report["rejected"].append((number, raw, error.messages[0]))
+            continue
+        report["added" if created else "already"] += 1
+    return report
+
+
+def exclusion_export_csv(instance: Instance) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["numero", "motivo", "origem", "quando"])
+    for entry in ExclusionEntry.objects.filter(instance=instance).order_by(
+        "created_at"
+    ):
+        writer.writerow(
+            [
+                entry.phone,
+                entry.reason,
+                entry.get_source_display(),
+                timezone.localtime(entry.created_at).isoformat(),
+            ]
+        )
+    return out.getvalue()
+
+
+def opt_out_apply(
+    *, instance: Instance, phone: str, text: str
+) -> ExclusionEntry | None:
+    """If an inbound `text` is one of the instance's opt-out words, put its
+    sender on the exclusion list at once. Returns the new entry, or None."""
+    word = normalise(text)
+    if not word or word not in opt_out_words(instance):
+        return None
+    entry, created = exclusion_add(
+        instance=instance,
+        phone=phone,
+        reason=_("Respondeu “%(text)s”") % {"text": text.strip()[:60]},
+        source=ExclusionSource.OPT_OUT,
+    )
+    return entry if created else None
+
+
+# Maturação: the daily limit of a newly connected number.
+
+
+def _today(now: datetime | None = None):
+    return timezone.localtime(now or timezone.now()).date()
+
+
+def warmup_limit(instance: Instance, now: datetime | None = None) -> int:
+    plan = instance.warmup_plan or [1000]
+    start = (
+        timezone.localtime(instance.connected_at).date()
+        if instance.connected_at
+        else _today(now)
+    )
+    day = max(0, (_today(now) - start).days)
+    return int(plan[min(day, len(plan) - 1)])
+
+
+def warmup_usage(instance: Instance, now: datetime | None = None) -> tuple[int, int]:
+    row = DailySends.objects.filter(instance=instance, day=_today(now)).first()
+    return (row.count if row else 0), warmup_limit(instance, now)
+
+
+def seconds_until_tomorrow(now: datetime | None = None) -> int:
+    local = timezone.localtime(now or timezone.now())
+    midnight = timezone.make_aware(
+        datetime.combine(local.date() + timedelta(days=1), time.min)
+    )
+    return max(1, int((midnight - local).total_seconds()))
+
+
+def warmup_take(instance: Instance) -> bool:
+    """Count one send against today's limit, if there is room. One
+    conditional UPDATE, so concurrent sends can never pass the limit."""
+    limit = warmup_limit(instance)
+    today = _today()
+    DailySends.objects.get_or_create(instance=instance, day=today)
+    return bool(
+        DailySends.objects.filter(instance=instance, day=today, count__lt=limit).update(
+            count=F("count") + 1
+        )
+    )
+
+
+def activated_recently(instance: Instance, now: datetime | None = None) -> bool:
+    """True when the number was activated less than 24 h ago (the day it was
+    activated counts from its start, São Paulo time)."""
+    if not instance.number_activated_at:
+        return False
+    start = timezone.make_aware(
+        datetime.combine(instance.number_activated_at, time.min)
+    )
+    return (now or timezone.now()) - start < timedelta(hours=24)
