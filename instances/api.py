@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 
 from instances import health, messaging, selectors, services
@@ -101,6 +103,39 @@ ERRORS = {
     429: Error,
     503: Error,
 }
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_request(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
+    # The same {code, message} shape as every other error of this API.
+    fields = ", ".join(
+        str(e.get("loc", ["?"])[-1]) for e in error.errors if isinstance(e, dict)
+    )
+    return api.create_response(
+        request,
+        {
+            "code": "invalid_request",
+            "message": _("Pedido inválido: confira %(fields)s.")
+            % {"fields": fields or _("o corpo")},
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # A body that is not JSON, and other errors django-ninja raises itself.
+    code = "invalid_request" if error.status_code == 400 else "error"
+    return api.create_response(
+        request,
+        {
+            "code": code,
+            "message": _("Pedido inválido: o corpo deve ser JSON.")
+            if error.status_code == 400
+            else str(error),
+        },
+        status=error.status_code,
+    )
 
 
 @api.exception_handler(ApiError)

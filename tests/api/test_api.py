@@ -299,3 +299,14 @@ def test_the_docs_page_is_in_the_panel_with_the_guide(owner_client):
     schema = owner_client.get("/api/openapi.json").json()
     assert "/instances/{instance_id}/send-text" in schema["paths"]
     assert "/instances/{instance_id}/token/{token}/send-text" in schema["paths"]
+
+
+def test_a_body_that_is_not_json_gets_the_same_error_shape(client, live):
+    response = client.post(
+        f"/instances/{live.pk}/send-text",
+        "{nope",
+        content_type="application/json",
+        **_bearer(live),
+    )
+    assert response.status_code in (400, 422)
+    assert set(response.json()) == {"code", "message"}
