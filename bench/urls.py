@@ -3,6 +3,7 @@ constant, through the same middleware. Used only by bench/ (ROOT_URLCONF)."""
 
 from django.http import HttpResponse
 from django.urls import path
+from ninja import NinjaAPI, Schema
 
 from plugmessage.urls import urlpatterns as real_urlpatterns
 
@@ -11,4 +12,18 @@ def bare(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("bench/bare/", bare), *real_urlpatterns]
+bare_api = NinjaAPI(urls_namespace="bench", docs_url=None, openapi_url=None)
+
+
+class Constant(Schema):
+    ok: bool
+
+
+@bare_api.post("/bench/ninja/", response={202: Constant})
+def bare_ninja(request):
+    """The baseline of the send-text benchmark: a django-ninja endpoint that
+    answers a constant."""
+    return 202, {"ok": True}
+
+
+urlpatterns = [path("bench/bare/", bare), path("", bare_api.urls), *real_urlpatterns]

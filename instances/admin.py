@@ -23,7 +23,8 @@ class InstanceEventInline(admin.TabularInline):
 
 @admin.register(Instance)
 class InstanceAdmin(admin.ModelAdmin):
-    """Read-only: staff change instances only through audited actions."""
+    """Staff read instances here and may adjust the warm-up plan; everything
+    else changes only through the panel or audited actions."""
 
     list_display = (
         "name",
@@ -49,8 +50,9 @@ class InstanceAdmin(admin.ModelAdmin):
         "connected_at",
         "engine_ref",
         "connect_error",
+        "warmup_plan",
     )
-    readonly_fields = fields
+    readonly_fields = tuple(f for f in fields if f != "warmup_plan")
     inlines = [InstanceEventInline]
 
     @admin.display(description=_("token"))
@@ -60,8 +62,11 @@ class InstanceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Only the warm-up plan is editable here.
+        Instance.objects.filter(pk=obj.pk).update(
+            warmup_plan=form.cleaned_data["warmup_plan"]
+        )

@@ -39,3 +39,33 @@ def test_customers_cannot_open_the_instance_admin(owner_client, connected):
     response = owner_client.get(reverse("admin:instances_instance_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_staff_with_change_permission_edit_only_the_warm_up_plan(client, connected):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    editor = UserFactory(is_staff=True)
+    editor.user_permissions.add(
+        Permission.objects.get(codename="view_instance"),
+        Permission.objects.get(codename="change_instance"),
+    )
+    client.force_login(editor)
+    url = reverse("admin:instances_instance_change", args=[connected.pk])
+    page = client.get(url).content.decode()
+    assert 'name="warmup_plan"' in page and 'name="name"' not in page
+
+    response = client.post(url, {"warmup_plan": "[50, 100, 500]", "name": "Tomada"})
+
+    assert response.status_code == 302
+    connected.refresh_from_db()
+    assert connected.warmup_plan == [50, 100, 500]
+    assert connected.name == "Vendas"
+
+
+def test_the_suporte_group_only_reads_instances(staff_client, connected):
+    url = reverse("admin:instances_instance_change", args=[connected.pk])
+    staff_client.post(url, {"warmup_plan": "[1]"})
+    connected.refresh_from_db()
+    assert connected.warmup_plan != [1]

@@ -1,0 +1,208 @@
+"""Send-text throughput (accepting and queuing) against a bare django-ninja
+endpoint returning a constant, in the same run.
+
+    .venv/bin/python bench/send_text.py [--seconds 5] [--rounds 3] [--clients 2]
+
+One gunicorn web process (one sync worker) on 127.0.0.1 with the embedded
+defaults (SQLite, the filesystem broker under a throw-away VAR_DIR); a
+connected instance whose warm-up limit is lifted for the run; load from
+separate client processes on loopback, bounded in time and requests. Each
+accepted send checks the token, the number, the exclusion list and the
+warm-up count, writes the message and queues its task. Writes the figures to
+bench/RESULTS.md (section "Send text").
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from poll import _env, _free_port  # noqa: E402
+
+from webhooks import _with_db  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_REQUESTS_PER_CLIENT = 200_000
+
+SETUP = """
+from accounts.models import User
+from instances import services
+from instances.engines import engine_get
+from instances.models import Instance, SimulatedSession
+user = User.objects.create_user(email="bench@plugmessage.local", password="x")
+instance = services.instance_connect(
+    instance=services.instance_create(owner=user, name="Bench"), actor_kind="customer"
+)
+code = SimulatedSession.objects.get(engine_ref=instance.engine_ref).code
+services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
+Instance.objects.filter(pk=instance.pk).update(warmup_plan=[10**9])
+print(instance.pk, instance.token)
+"""
+
+
+def _client(url: str, headers: dict, body: bytes, seconds: float, results) -> None:
+    deadline = time.monotonic() + seconds
+    done = 0
+    with httpx.Client(timeout=10) as client:
+        while time.monotonic() < deadline and done < MAX_REQUESTS_PER_CLIENT:
+            response = client.post(url, content=body, headers=headers)
+            if response.status_code != 202:
+                raise SystemExit(
+                    f"{url} answered {response.status_code}: {response.text[:200]}"
+                )
+            done += 1
+    results.put(done)
+
+
+def _measure(url, headers, body, seconds, clients) -> float:
+    results = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(
+            target=_client, args=(url, headers, body, seconds, results)
+        )
+        for _ in range(clients)
+    ]
+    started = time.monotonic()
+    for proc in procs:
+        proc.start()
+    total = sum(results.get(timeout=seconds + 30) for _ in procs)
+    for proc in procs:
+        proc.join(timeout=30)
+    return total / (time.monotonic() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--redis-url", default="")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+
+    env = _env(tempfile.mkdtemp(prefix="pm-bench-"))
+    env["CONN_MAX_AGE"] = "60"
+    database = None
+    if args.database_url:
+        import psycopg
+
+        database = f"plugmessage_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        env["DATABASE_URL"] = _with_db(args.database_url, database)
+    if args.redis_url:
+        env["REDIS_URL"] = _with_db(args.redis_url, "14")
+    python = sys.executable
+    subprocess.run(
+        [python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    out = subprocess.run(
+        [python, "manage.py", "shell", "-c", SETUP],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    instance_id, token = out[-2:]
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "plugmessage.wsgi",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    json_headers = {"Content-Type": "application/json"}
+    send = (
+        f"{base}/instances/{instance_id}/send-text",
+        {**json_headers, "Authorization": f"Bearer {token}"},
+        json.dumps(
+            {"phone": "5521998765432", "text": "Olá! Seu pedido saiu para entrega."}
+        ).encode(),
+    )
+    bare = (f"{base}/bench/ninja/", json_headers, send[2])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.post(bare[0], content=bare[2], headers=bare[1], timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        figures = {"bare": [], "send": []}
+        for _ in range(args.rounds):
+            figures["bare"].append(_measure(*bare, args.seconds, args.clients))
+            figures["send"].append(_measure(*send, args.seconds, args.clients))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if database:
+            with psycopg.connect(args.database_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    baseline = statistics.median(figures["bare"])
+    accepted = statistics.median(figures["send"])
+    table = "\n".join(
+        [
+            "| endpoint | requests/s (median of rounds) | ratio to bare |",
+            "|---|---:|---:|",
+            f"| bare django-ninja endpoint (baseline) | {baseline:,.0f} | 1.00× |",
+            f"| send-text, accepted and queued (202) | {accepted:,.0f} | {accepted / baseline:.2f}× |",
+        ]
+    )
+    print(table)
+    if not args.no_write:
+        path = ROOT / "bench" / "RESULTS.md"
+        text = path.read_text()
+        start = text.find("## Send text")
+        if start != -1:
+            end = text.find("\n## ", start + 1)
+            text = text[:start] + (text[end + 1 :] if end != -1 else "")
+        stack = (
+            "PostgreSQL and Redis"
+            if database
+            else "the embedded defaults (SQLite, the filesystem broker)"
+        )
+        machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+        section = f"""## Send text
+
+`.venv/bin/python bench/send_text.py --seconds {args.seconds:g} --rounds {args.rounds} --clients {args.clients}{" --database-url " + args.database_url if database else ""}{" --redis-url " + args.redis_url if args.redis_url else ""}`
+
+One gunicorn web process (one sync worker) on 127.0.0.1 on {stack}; load from {args.clients} client
+processes on loopback, {args.rounds} alternating rounds of {args.seconds:g} s per
+endpoint. An accepted send checks the token, the number, the exclusion list and
+the warm-up count, writes the message and queues its Celery task. Goal: 0.5× the
+bare django-ninja endpoint or better. Measured on {time.strftime("%Y-%m-%d")} ({machine}):
+
+{table}
+"""
+        path.write_text(text.rstrip() + "\n\n" + section)
+
+
+if __name__ == "__main__":
+    main()
