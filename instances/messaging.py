@@ -2,6 +2,8 @@
 with a reason), send through the engine from a task, follow the receipts."""
 
 import logging
+import uuid
+from datetime import timedelta
 from functools import partial
 
 from celery import current_app
@@ -21,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 SEND_TASK = "instances.tasks.message_send_task"
+CLAIMED = "claimed:"
 # Receipts only move a message forward.
 _ORDER = {
     MessageStatus.QUEUED: 0,
@@ -120,12 +123,17 @@ def opt_out_reply_send(*, instance: Instance, to: str) -> Message | None:
 
 
 def message_send(*, message_id) -> Message | None:
-    """Hand a queued message to the engine (the task's work). Idempotent: a
-    message already past "queued" is left alone. An engine outage leaves it
-    queued for the next try (EngineUnavailable is raised for the task);
-    a refusal marks it failed."""
+    """Hand a queued message to the engine (the task's work). Idempotent: the
+    message is claimed with one conditional UPDATE, so of two tasks for it
+    (a late original and the sweeper's) only one sends. An engine outage
+    releases the claim for the next try (EngineUnavailable is raised for the
+    task); a refusal marks it failed."""
+    claim = f"{CLAIMED}{uuid.uuid4().hex}"
+    claimed = Message.objects.filter(
+        pk=message_id, status=MessageStatus.QUEUED, engine_message_id=""
+    ).update(engine_message_id=claim, updated_at=timezone.now())
     message = Message.objects.select_related("instance").filter(pk=message_id).first()
-    if message is None or message.status != MessageStatus.QUEUED:
+    if not claimed or message is None:
         return message
     instance = message.instance
     session = EngineSession(instance.engine_ref, instance.engine_token)
@@ -134,6 +142,9 @@ def message_send(*, message_id) -> Message | None:
             session, to=message.to, text=message.text
         )
     except EngineUnavailable:
+        Message.objects.filter(pk=message.pk, engine_message_id=claim).update(
+            engine_message_id=""
+        )
         raise
     except EngineError as error:
         _status_set(message, MessageStatus.FAILED, error=str(error)[:300])
@@ -187,3 +198,27 @@ def _status_set(message: Message, status: str, *, error: str = "") -> bool:
         data["error"] = error
     event_emit(instance=message.instance, kind="message.status", data=data)
     return True
+
+
+STUCK_AFTER = timedelta(minutes=2)
+
+
+def messages_queued_sweep() -> int:
+    """Beat: queue again the send of every message still "queued" a while
+    after it was accepted (its task was lost with a broker message or a
+    killed worker). message_send is idempotent, so a late original task and
+    this one do not both send. Returns how many were queued again."""
+    stuck = list(
+        Message.objects.filter(
+            status=MessageStatus.QUEUED, updated_at__lt=timezone.now() - STUCK_AFTER
+        ).values_list("pk", flat=True)[:500]
+    )
+    if stuck:
+        # A claim this old belongs to a worker that died mid-send: at least
+        # once, so the message is sent again rather than never.
+        Message.objects.filter(pk__in=stuck).update(
+            engine_message_id="", updated_at=timezone.now()
+        )
+    for message_id in stuck:
+        current_app.send_task(SEND_TASK, args=[str(message_id)])
+    return len(stuck)

@@ -22,3 +22,8 @@ def engine_tick_task() -> None:
 def message_send_task(message_id: str) -> None:
     """Hand one queued message to the engine; idempotent."""
     messaging.message_send(message_id=message_id)
+
+
+@shared_task(ignore_result=True)
+def messages_queued_sweep_task() -> None:
+    messaging.messages_queued_sweep()

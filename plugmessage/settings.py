@@ -151,6 +151,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "America/Sao_Paulo"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "messages-queued-sweep": {
+        "task": "instances.tasks.messages_queued_sweep_task",
+        "schedule": 30.0,
+        "options": {"expires": 60},
+    },
     "webhook-deliveries-sweep": {
         "task": "webhooks.tasks.webhook_deliveries_sweep_task",
         "schedule": env.float("WEBHOOKS_SWEEP_SECONDS", default=5.0),

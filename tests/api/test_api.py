@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from instances import messaging, services
 from instances.engines import engine_get
-from instances.models import Instance, Message, MessageStatus, SimulatedSession
+from instances.models import (
+    Instance,
+    Message,
+    MessageStatus,
+    SimulatedMessage,
+    SimulatedSession,
+)
 from webhooks import services as webhook_services
 from webhooks.models import EventKind, WebhookEvent
 
@@ -310,3 +316,26 @@ def test_a_body_that_is_not_json_gets_the_same_error_shape(client, live):
     )
     assert response.status_code in (400, 422)
     assert set(response.json()) == {"code", "message"}
+
+
+def test_a_message_is_sent_once_even_if_two_tasks_run(live, queued_tasks):
+    message = messaging.message_send_text(
+        instance=live, phone="5521998765432", text="oi"
+    )
+    messaging.message_send(message_id=message.pk)
+    messaging.message_send(message_id=message.pk)
+
+    assert SimulatedMessage.objects.count() == 1
+
+
+def test_a_message_whose_task_was_lost_is_queued_again(live, queued_tasks):
+    message = messaging.message_send_text(
+        instance=live, phone="5521998765432", text="oi"
+    )
+    assert messaging.messages_queued_sweep() == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        assert messaging.messages_queued_sweep() == 1
+    assert ("instances.tasks.message_send_task", [str(message.pk)]) in queued_tasks
+    messaging.message_send(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
