@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,28 @@ class InstanceEventInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class InstanceAdminForm(forms.ModelForm):
+    class Meta:
+        model = Instance
+        fields = ["warmup_plan"]
+
+    def clean_warmup_plan(self):
+        plan = self.cleaned_data["warmup_plan"]
+        if (
+            not isinstance(plan, list)
+            or not 1 <= len(plan) <= 60
+            or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in plan
+            )
+        ):
+            raise forms.ValidationError(
+                _(
+                    "Informe uma lista de 1 a 60 números inteiros positivos, um por dia, como [20, 40, 80]."
+                )
+            )
+        return plan
 
 
 @admin.register(Instance)
@@ -54,6 +77,7 @@ class InstanceAdmin(admin.ModelAdmin):
     )
     readonly_fields = tuple(f for f in fields if f != "warmup_plan")
     inlines = [InstanceEventInline]
+    form = InstanceAdminForm
 
     @admin.display(description=_("token"))
     def masked_token(self, obj: Instance) -> str:

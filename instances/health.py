@@ -82,12 +82,24 @@ def exclusion_import_csv(*, instance: Instance, content: bytes, actor: User) -> 
     line with its number and why."""
     text = content.decode("utf-8-sig", errors="replace")
     report = {"added": 0, "already": 0, "rejected": []}
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    rows = csv.reader(io.StringIO(text))
+    number = 0
+    while True:
+        number += 1
         if number > IMPORT_MAX_LINES:
             report["rejected"].append(
                 (number, "", _("Arquivo longo demais: o resto foi ignorado."))
             )
             break
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            report["rejected"].append(
+                (number, "", _("Linha ilegível: %(error)s") % {"error": error})
+            )
+            continue
         if not row or not "".join(row).strip():
             continue
         raw = row[0].strip()
@@ -109,8 +121,16 @@ def exclusion_import_csv(*, instance: Instance, content: bytes, actor: User) -> 
     return report
 
 
+def _cell(value: str) -> str:
+    # A spreadsheet would run a cell starting with one of these as a formula.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def exclusion_export_csv(instance: Instance) -> str:
+    """The list as CSV, with a BOM so spreadsheets read the accents, and
+    every cell safe to open in one."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(["numero", "motivo", "origem", "quando"])
     for entry in ExclusionEntry.objects.filter(instance=instance).order_by(
@@ -119,7 +139,7 @@ def exclusion_export_csv(instance: Instance) -> str:
         writer.writerow(
             [
                 entry.phone,
-                entry.reason,
+                _cell(entry.reason),
                 entry.get_source_display(),
                 timezone.localtime(entry.created_at).isoformat(),
             ]
@@ -189,11 +209,12 @@ def warmup_take(instance: Instance) -> bool:
 
 
 def activated_recently(instance: Instance, now: datetime | None = None) -> bool:
-    """True when the number was activated less than 24 h ago (the day it was
-    activated counts from its start, São Paulo time)."""
+    """True while the number may have been activated less than 24 h ago."""
     if not instance.number_activated_at:
         return False
+    # Only the date is known: warn until a full day has passed even if the
+    # number was activated at the very end of that date.
     start = timezone.make_aware(
         datetime.combine(instance.number_activated_at, time.min)
     )
-    return (now or timezone.now()) - start < timedelta(hours=24)
+    return (now or timezone.now()) - start < timedelta(hours=48)

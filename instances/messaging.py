@@ -106,8 +106,12 @@ def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
     return message
 
 
-def _queue(instance: Instance, to: str, text: str) -> Message:
-    message = Message.objects.create(instance=instance, to=to, text=text)
+def _queue(
+    instance: Instance, to: str, text: str, *, opt_out_reply: bool = False
+) -> Message:
+    message = Message.objects.create(
+        instance=instance, to=to, text=text, is_opt_out_reply=opt_out_reply
+    )
     transaction.on_commit(
         partial(current_app.send_task, SEND_TASK, args=[str(message.pk)]), robust=True
     )
@@ -119,7 +123,7 @@ def opt_out_reply_send(*, instance: Instance, to: str) -> Message | None:
     message an excluded number still gets, outside the daily limit."""
     if not instance.opt_out_reply.strip() or instance.state != InstanceState.CONNECTED:
         return None
-    return _queue(instance, to, instance.opt_out_reply.strip())
+    return _queue(instance, to, instance.opt_out_reply.strip(), opt_out_reply=True)
 
 
 def message_send(*, message_id) -> Message | None:
@@ -136,6 +140,12 @@ def message_send(*, message_id) -> Message | None:
     if not claimed or message is None:
         return message
     instance = message.instance
+    # What was true when the message was accepted may not be now: it may have
+    # waited in the queue while its recipient opted out or the trial ended.
+    refusal = _refusal_at_send_time(message)
+    if refusal:
+        _status_set(message, MessageStatus.FAILED, error=refusal)
+        return message
     session = EngineSession(instance.engine_ref, instance.engine_token)
     try:
         engine_id = engine_get().message_send_text(
@@ -165,15 +175,29 @@ def message_send(*, message_id) -> Message | None:
     return message
 
 
+def _refusal_at_send_time(message: Message) -> str:
+    instance = message.instance
+    if not message.is_opt_out_reply and health.is_excluded(instance, message.to):
+        return _("O destinatário entrou na lista de exclusão antes do envio.")
+    if not instance_may_work(instance):
+        return _("O teste grátis terminou antes do envio.")
+    if instance.state != InstanceState.CONNECTED:
+        return _("A instância foi desconectada antes do envio.")
+    return ""
+
+
 def message_receipt_apply(
     *, instance: Instance, engine_message_id: str, status: str
-) -> bool:
+) -> bool | None:
     """Move a sent message forward on an engine receipt and announce it.
-    Returns False for receipts of messages not sent through the API."""
+    Returns None for receipts of messages not sent through the API, True when
+    the status moved, False when the receipt was late or repeated (ignored)."""
     message = Message.objects.filter(
         instance=instance, engine_message_id=engine_message_id
     ).first()
     if message is None:
+        return None
+    if status not in MessageStatus.values:
         return False
     return _status_set(message, status)
 
@@ -184,7 +208,10 @@ def _status_set(message: Message, status: str, *, error: str = "") -> bool:
     UPDATE, so late or repeated receipts change nothing) and fire the
     message.status webhook in the same transaction."""
     forward = Message.objects.filter(pk=message.pk).exclude(status=MessageStatus.FAILED)
-    if status != MessageStatus.FAILED:
+    if status == MessageStatus.FAILED:
+        # A message already delivered or read cannot fail afterwards.
+        forward = forward.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENT])
+    else:
         rank = Case(
             *[When(status=s, then=Value(r)) for s, r in _ORDER.items()],
             output_field=IntegerField(),

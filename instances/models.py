@@ -263,6 +263,9 @@ class Message(models.Model):
         default=MessageStatus.QUEUED,
     )
     engine_message_id = models.CharField(max_length=80, blank=True, db_index=True)
+    # The confirmation sent to someone who just opted out: the one message an
+    # excluded number may still get.
+    is_opt_out_reply = models.BooleanField(default=False)
     error = models.CharField(_("erro"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("criada em"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -18,6 +18,9 @@ def phone_to_e164(raw: str, *, region: str = "BR") -> str:
     candidates.append(digits)
     if len(digits) >= 10:  # a foreign number written without "+"
         candidates.append("+" + digits)
+    nine = _with_ninth_digit(digits)
+    if nine:
+        candidates.append("+" + nine)
     for candidate in candidates:
         try:
             number = phonenumbers.parse(candidate, region)
@@ -44,6 +47,15 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(
         number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
+
+
+def _with_ninth_digit(digits: str) -> str:
+    """WhatsApp still reports many Brazilian mobiles in the old 8-digit form
+    (55 31 8888-7777); the same line is 55 31 98888-7777 today. Returns the
+    9-digit form of such a number, or "" for anything else."""
+    if len(digits) == 12 and digits.startswith("55") and digits[4] in "6789":
+        return digits[:4] + "9" + digits[4:]
+    return ""
 
 
 def phone_from_engine(raw: str) -> str:

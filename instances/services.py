@@ -240,10 +240,14 @@ def engine_events_apply(events: list[EngineEvent]) -> None:
 
 
 def _event_apply(instance: Instance, event: EngineEvent) -> None:
-    if event.kind == "message_status" and messaging.message_receipt_apply(
-        instance=instance,
-        engine_message_id=event.extra.get("message_id", ""),
-        status=event.extra.get("status", ""),
+    if (
+        event.kind == "message_status"
+        and messaging.message_receipt_apply(
+            instance=instance,
+            engine_message_id=event.extra.get("message_id", ""),
+            status=event.extra.get("status", ""),
+        )
+        is not None
     ):
         return  # a message sent through the API: its own status and webhook
     if event.kind in _MESSAGE_EVENTS:

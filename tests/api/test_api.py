@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from instances import messaging, services
 from instances.engines import engine_get
+from instances.engines.base import EngineEvent
 from instances.models import (
     Instance,
     Message,
@@ -224,6 +225,37 @@ def test_a_sent_message_goes_sent_delivered_read_each_with_its_webhook(
     assert WebhookEvent.objects.filter(kind=EventKind.MESSAGE_SENT).count() == 1
     for url, headers in _both(live, f"messages/{message_id}"):
         assert client.get(url, **headers).json()["status"] == MessageStatus.READ
+
+
+def test_a_late_receipt_fires_no_webhook(live, queued_tasks):
+    webhook_services.webhook_endpoints_save(
+        instance=live,
+        values={EventKind.MESSAGE_STATUS.value: ("https://cliente.test/h", True)},
+    )
+    message = messaging.message_send_text(
+        instance=live, phone="5521998765432", text="oi"
+    )
+    messaging.message_send(message_id=message.pk)
+    message.refresh_from_db()
+    receipt = lambda status: EngineEvent(  # noqa: E731
+        "message_status",
+        live.engine_ref,
+        phone_number=message.to,
+        extra={"message_id": message.engine_message_id, "status": status},
+    )
+    services.engine_events_apply(
+        [receipt("read"), receipt("delivered"), receipt("failed")]
+    )
+
+    statuses = [
+        e.payload["data"]["status"]
+        for e in WebhookEvent.objects.filter(kind=EventKind.MESSAGE_STATUS).order_by(
+            "created_at"
+        )
+    ]
+    assert statuses == ["sent", "read"]
+    message.refresh_from_db()
+    assert message.status == MessageStatus.READ
 
 
 def test_a_late_receipt_never_moves_a_message_back(live, queued_tasks):

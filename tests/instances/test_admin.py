@@ -69,3 +69,19 @@ def test_the_suporte_group_only_reads_instances(staff_client, connected):
     staff_client.post(url, {"warmup_plan": "[1]"})
     connected.refresh_from_db()
     assert connected.warmup_plan != [1]
+
+
+def test_a_malformed_warm_up_plan_is_refused(client, connected):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    editor = UserFactory(is_staff=True)
+    editor.user_permissions.add(Permission.objects.get(codename="change_instance"))
+    client.force_login(editor)
+    url = reverse("admin:instances_instance_change", args=[connected.pk])
+    for bad in ('{"a": 1}', "[]", '["x"]', "[0, 10]"):
+        response = client.post(url, {"warmup_plan": bad})
+        assert response.status_code == 200, bad
+    connected.refresh_from_db()
+    assert connected.warmup_plan == [20, 40, 80, 160, 320, 640, 1000]

@@ -19,6 +19,7 @@ from instances.models import (
     ExclusionSource,
     Instance,
     Message,
+    SimulatedMessage,
     SimulatedSession,
 )
 from tests.factories import UserFactory
@@ -160,7 +161,7 @@ def test_csv_import_reports_rejected_lines_and_export_lists_everyone(
     export = owner_client.get(reverse("instances:exclusion_export", args=[live.pk]))
     assert export["Content-Type"].startswith("text/csv")
     lines = export.content.decode().strip().splitlines()
-    assert lines[0] == "numero,motivo,origem,quando"
+    assert lines[0] == "\ufeffnumero,motivo,origem,quando"
     assert {line.split(",")[0] for line in lines[1:]} == {
         "+5521998765432",
         "+5511912345678",
@@ -362,9 +363,84 @@ def test_connecting_a_number_activated_today_warns_to_wait(owner_client, owner):
     assert "ativado há menos de 24 horas" not in body
 
 
-def test_activation_counts_from_the_start_of_its_day():
+def test_with_only_a_date_the_warning_lasts_until_a_full_day_has_surely_passed():
     instance = Instance(number_activated_at=date(2026, 11, 26))
-    morning = timezone.make_aware(timezone.datetime(2026, 11, 26, 9, 0))
-    next_morning = timezone.make_aware(timezone.datetime(2026, 11, 27, 9, 0))
-    assert health.activated_recently(instance, morning)
-    assert not health.activated_recently(instance, next_morning)
+    at = lambda *args: timezone.make_aware(timezone.datetime(*args))  # noqa: E731
+    assert health.activated_recently(instance, at(2026, 11, 26, 9, 0))
+    assert health.activated_recently(
+        instance, at(2026, 11, 27, 9, 0)
+    )  # maybe activated at 20:00
+    assert not health.activated_recently(instance, at(2026, 11, 28, 0, 1))
+
+
+@pytest.mark.django_db
+def test_an_opt_out_from_an_old_style_mobile_number_covers_its_new_form(client, live):
+    # WhatsApp reports 55 31 8888-7777; customers send to 55 31 98888-7777.
+    services.engine_events_apply(
+        [engine_get().phone_send_message(live.engine_ref, "553188887777", "SAIR")]
+    )
+    assert ExclusionEntry.objects.get().phone == "+5531988887777"
+    assert _send(client, live, phone="5531988887777").status_code == 422
+
+
+@pytest.mark.django_db
+def test_a_queued_message_to_someone_who_opted_out_meanwhile_is_not_sent(live):
+    message = messaging.message_send_text(
+        instance=live, phone="5521998765432", text="oi"
+    )
+    health.exclusion_add(
+        instance=live, phone="5521998765432", reason="", source="opt_out"
+    )
+
+    messaging.message_send(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert message.status == "failed"
+    assert "exclusão" in message.error
+    assert not SimulatedMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_opt_out_reply_still_reaches_the_person_who_opted_out(live):
+    services.instance_update(
+        instance=live, name=live.name, opt_out_words="SAIR", opt_out_reply="Feito."
+    )
+    services.engine_events_apply(
+        [engine_get().phone_send_message(live.engine_ref, "5521998765432", "sair")]
+    )
+    reply = Message.objects.get()
+    messaging.message_send(message_id=reply.pk)
+    reply.refresh_from_db()
+    assert reply.status == "sent"
+    # A second "sair" does not send a second reply.
+    services.engine_events_apply(
+        [engine_get().phone_send_message(live.engine_ref, "5521998765432", "SAIR")]
+    )
+    assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_export_is_safe_to_open_in_a_spreadsheet(owner_client, live):
+    health.exclusion_add(
+        instance=live,
+        phone="5521998765432",
+        reason='=HYPERLINK("x")',
+        source="customer",
+    )
+    body = owner_client.get(
+        reverse("instances:exclusion_export", args=[live.pk])
+    ).content.decode()
+    assert body.startswith("\ufeff")
+    assert "'=HYPERLINK" in body
+
+
+@pytest.mark.django_db
+def test_an_unreadable_csv_line_is_reported_not_a_crash(owner_client, live):
+    content = b'numero\n5521998765432\n"' + b"x" * 200_000 + b'"\n5511912345678\n'
+    response = owner_client.post(
+        reverse("instances:exclusion_import", args=[live.pk]),
+        {"file": SimpleUploadedFile("lista.csv", content, content_type="text/csv")},
+    )
+    assert response.status_code == 200
+    assert "Linha ilegível" in response.content.decode()
+    assert ExclusionEntry.objects.filter(phone="+5521998765432").exists()
