@@ -221,7 +221,7 @@ def _pair(instance: Instance, phone: str) -> dict:
             "engine_unavailable",
             _("Serviço do WhatsApp indisponível, tente de novo."),
         ) from error
-    except Exception as error:  # an invalid phone number
+    except ValidationError as error:  # an invalid phone number
         raise ApiError(
             422, "invalid_phone", _("Número de telefone inválido.")
         ) from error

@@ -172,12 +172,11 @@ def _today(now: datetime | None = None):
 
 
 def warmup_limit(instance: Instance, now: datetime | None = None) -> int:
+    """Today's daily limit: the plan's figure for the number's day of warm-up
+    (counted in São Paulo days since it was first connected here)."""
     plan = instance.warmup_plan or [1000]
-    start = (
-        timezone.localtime(instance.connected_at).date()
-        if instance.connected_at
-        else _today(now)
-    )
+    started = instance.warmup_started_at or instance.connected_at
+    start = timezone.localtime(started).date() if started else _today(now)
     day = max(0, (_today(now) - start).days)
     return int(plan[min(day, len(plan) - 1)])
 

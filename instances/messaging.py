@@ -159,9 +159,11 @@ def message_send(*, message_id) -> Message | None:
     except EngineError as error:
         _status_set(message, MessageStatus.FAILED, error=str(error)[:300])
         return message
-    Message.objects.filter(pk=message.pk).update(engine_message_id=engine_id)
-    message.engine_message_id = engine_id
     with transaction.atomic():
+        # The engine's id and "sent" are written together: no crash can leave
+        # a sent message looking queued (and so send it again).
+        Message.objects.filter(pk=message.pk).update(engine_message_id=engine_id)
+        message.engine_message_id = engine_id
         _status_set(message, MessageStatus.SENT)
         event_emit(
             instance=instance,
@@ -228,16 +230,25 @@ def _status_set(message: Message, status: str, *, error: str = "") -> bool:
 
 
 STUCK_AFTER = timedelta(minutes=2)
+GIVE_UP_AFTER = timedelta(hours=1)
 
 
 def messages_queued_sweep() -> int:
-    """Beat: queue again the send of every message still "queued" a while
+    """Beat: fail messages still queued an hour after they were accepted, and
+    queue again the send of every other message still "queued" a while
     after it was accepted (its task was lost with a broker message or a
     killed worker). message_send is idempotent, so a late original task and
     this one do not both send. Returns how many were queued again."""
+    now = timezone.now()
+    for message in Message.objects.filter(
+        status=MessageStatus.QUEUED, created_at__lt=now - GIVE_UP_AFTER
+    ).select_related("instance")[:500]:
+        _status_set(
+            message, MessageStatus.FAILED, error=_("Não foi possível enviar em 1 hora.")
+        )
     stuck = list(
         Message.objects.filter(
-            status=MessageStatus.QUEUED, updated_at__lt=timezone.now() - STUCK_AFTER
+            status=MessageStatus.QUEUED, updated_at__lt=now - STUCK_AFTER
         ).values_list("pk", flat=True)[:500]
     )
     if stuck:

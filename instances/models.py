@@ -68,6 +68,9 @@ class Instance(models.Model):
     created_at = models.DateTimeField(_("criada em"), default=timezone.now)
     trial_ends_at = models.DateTimeField(_("fim do teste grátis"))
     connected_at = models.DateTimeField(_("conectada em"), null=True, blank=True)
+    # When this number started its warm-up: kept across reconnections of the
+    # same number, reset when another number is connected.
+    warmup_started_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # What the engine last reported about the pending connection.
     engine_ref = models.CharField(

@@ -343,6 +343,9 @@ def instance_connection_open(*, instance: Instance, phone_number: str) -> Instan
             actor_kind=ActorKind.ENGINE,
             phone_number=e164,
             connected_at=timezone.now(),
+            warmup_started_at=instance.warmup_started_at
+            if instance.phone_number == e164 and instance.warmup_started_at
+            else timezone.now(),
             connect_error="",
             **_CLEARED_QR,
         )

@@ -371,3 +371,16 @@ def test_a_message_whose_task_was_lost_is_queued_again(live, queued_tasks):
     messaging.message_send(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
+
+
+def test_a_message_queued_for_an_hour_fails_instead_of_waiting_forever(
+    live, queued_tasks
+):
+    message = messaging.message_send_text(
+        instance=live, phone="5521998765432", text="oi"
+    )
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        messaging.messages_queued_sweep()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert "1 hora" in message.error

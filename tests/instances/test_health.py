@@ -444,3 +444,29 @@ def test_an_unreadable_csv_line_is_reported_not_a_crash(owner_client, live):
     assert response.status_code == 200
     assert "Linha ilegível" in response.content.decode()
     assert ExclusionEntry.objects.filter(phone="+5521998765432").exists()
+
+
+@pytest.mark.django_db
+def test_reconnecting_the_same_number_keeps_its_warm_up_day(live, owner):
+    later = timezone.now() + timedelta(days=3)
+    with time_machine.travel(later):
+        services.instance_disconnect(instance=live, actor_kind="customer", actor=owner)
+        live.refresh_from_db()
+        services.instance_connect(instance=live, actor_kind="customer")
+        code = SimulatedSession.objects.get(engine_ref=live.engine_ref).code
+        services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
+        live.refresh_from_db()
+        assert health.warmup_limit(live) == 160  # day 4, not day 1 again
+
+
+@pytest.mark.django_db
+def test_another_number_starts_its_own_warm_up(live, owner):
+    later = timezone.now() + timedelta(days=3)
+    with time_machine.travel(later):
+        services.instance_disconnect(instance=live, actor_kind="customer", actor=owner)
+        live.refresh_from_db()
+        services.instance_connect(instance=live, actor_kind="customer")
+        code = SimulatedSession.objects.get(engine_ref=live.engine_ref).code
+        services.engine_events_apply([engine_get().phone_scan(code, "5521998765432")])
+        live.refresh_from_db()
+        assert health.warmup_limit(live) == 20
