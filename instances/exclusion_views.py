@@ -1,5 +1,7 @@
 """The "Lista de exclusão" page of an instance."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,6 +24,7 @@ def _page(request: HttpRequest, instance, **extra) -> HttpResponse:
         "instance": instance,
         "page": Paginator(entries, 50).get_page(request.GET.get("pagina")),
         "q": query,
+        "query": urlencode({"q": query}) if query else "",
         "add_form": ExclusionAddForm(),
         "import_form": ExclusionImportForm(),
         **extra,

@@ -22,6 +22,14 @@ def _get_instance_for_user(request: HttpRequest, instance_id):
     return instance
 
 
+def _get_delivery_for_user(request: HttpRequest, instance_id, delivery_id: int):
+    instance = _get_instance_for_user(request, instance_id)
+    delivery = selectors.delivery_for_instance(instance, delivery_id)
+    if delivery is None:
+        raise Http404
+    return instance, delivery
+
+
 def _tab_context(instance, form) -> dict:
     endpoints = selectors.endpoints_for_instance(instance)
     return {
@@ -169,10 +177,7 @@ def delivery_list(request: HttpRequest, instance_id) -> HttpResponse:
 def delivery_detail(
     request: HttpRequest, instance_id, delivery_id: int
 ) -> HttpResponse:
-    instance = _get_instance_for_user(request, instance_id)
-    delivery = selectors.delivery_for_instance(instance, delivery_id)
-    if delivery is None:
-        raise Http404
+    instance, delivery = _get_delivery_for_user(request, instance_id, delivery_id)
     body = json.dumps(delivery.event.payload, ensure_ascii=False, indent=2)
     attempts = list(delivery.attempts.all())
     # Where it was posted (the URL may have changed since), or will be.
@@ -195,10 +200,7 @@ def delivery_detail(
 def delivery_resend(
     request: HttpRequest, instance_id, delivery_id: int
 ) -> HttpResponse:
-    instance = _get_instance_for_user(request, instance_id)
-    delivery = selectors.delivery_for_instance(instance, delivery_id)
-    if delivery is None:
-        raise Http404
+    instance, delivery = _get_delivery_for_user(request, instance_id, delivery_id)
     again = services.webhook_delivery_resend(delivery=delivery)
     messages.success(request, _("Evento reenviado. Acompanhe a nova entrega abaixo."))
     return redirect("webhooks:delivery", instance.pk, again.pk)

@@ -446,27 +446,31 @@ def test_an_unreadable_csv_line_is_reported_not_a_crash(owner_client, live):
     assert ExclusionEntry.objects.filter(phone="+5521998765432").exists()
 
 
+@pytest.mark.parametrize(
+    ("number", "limit"),
+    [("5511987654321", 160), ("5521998765432", 20)],
+    ids=["the same number keeps its warm-up day", "another number starts again"],
+)
 @pytest.mark.django_db
-def test_reconnecting_the_same_number_keeps_its_warm_up_day(live, owner):
-    later = timezone.now() + timedelta(days=3)
-    with time_machine.travel(later):
+def test_reconnecting_after_three_days(live, owner, number, limit):
+    with time_machine.travel(timezone.now() + timedelta(days=3)):
         services.instance_disconnect(instance=live, actor_kind="customer", actor=owner)
         live.refresh_from_db()
         services.instance_connect(instance=live, actor_kind="customer")
         code = SimulatedSession.objects.get(engine_ref=live.engine_ref).code
-        services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
+        services.engine_events_apply([engine_get().phone_scan(code, number)])
         live.refresh_from_db()
-        assert health.warmup_limit(live) == 160  # day 4, not day 1 again
+        assert health.warmup_limit(live) == limit
 
 
 @pytest.mark.django_db
-def test_another_number_starts_its_own_warm_up(live, owner):
-    later = timezone.now() + timedelta(days=3)
-    with time_machine.travel(later):
-        services.instance_disconnect(instance=live, actor_kind="customer", actor=owner)
-        live.refresh_from_db()
-        services.instance_connect(instance=live, actor_kind="customer")
-        code = SimulatedSession.objects.get(engine_ref=live.engine_ref).code
-        services.engine_events_apply([engine_get().phone_scan(code, "5521998765432")])
-        live.refresh_from_db()
-        assert health.warmup_limit(live) == 20
+def test_the_exclusion_list_pages_keep_the_search(owner_client, live):
+    ExclusionEntry.objects.bulk_create(
+        ExclusionEntry(instance=live, phone=f"+55219987{n:05d}", source="customer")
+        for n in range(60)
+    )
+    body = owner_client.get(
+        reverse("instances:exclusions", args=[live.pk]), {"q": "552199"}
+    ).content.decode()
+    assert "Página 1 de 2" in body
+    assert 'href="?q=552199&pagina=2"' in body
