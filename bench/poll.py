@@ -70,23 +70,26 @@ print(session.session_key, instance.pk, instance.poll_version)
 """
 
 
-def _client(url: str, cookie: str, seconds: float, results) -> None:
+def _client(request: dict, ok: tuple, seconds: float, results) -> None:
+    """One load process: repeat `request` (httpx.Client.request arguments)
+    until `seconds` pass or MAX_REQUESTS_PER_CLIENT, failing on any status not
+    in `ok`; put how many it made."""
     deadline = time.monotonic() + seconds
     done = 0
-    headers = {"HX-Request": "true", "Cookie": f"sessionid={cookie}"}
     with httpx.Client(timeout=10) as client:
         while time.monotonic() < deadline and done < MAX_REQUESTS_PER_CLIENT:
-            response = client.get(url, headers=headers)
-            if response.status_code not in (200, 204):
-                raise SystemExit(f"{url} answered {response.status_code}")
+            response = client.request(**request)
+            if response.status_code not in ok:
+                raise SystemExit(f"{request['url']} answered {response.status_code}")
             done += 1
     results.put(done)
 
 
-def _measure(url: str, cookie: str, seconds: float, clients: int) -> float:
+def measure(request: dict, ok: tuple, seconds: float, clients: int) -> float:
+    """Requests per second of `clients` load processes making `request`."""
     results = multiprocessing.Queue()
     procs = [
-        multiprocessing.Process(target=_client, args=(url, cookie, seconds, results))
+        multiprocessing.Process(target=_client, args=(request, ok, seconds, results))
         for _ in range(clients)
     ]
     started = time.monotonic()
@@ -155,11 +158,17 @@ def main() -> None:
             "QR poll, unchanged (204)": f"/instancias/{instance_id}/qr/?v={version}",
             "QR poll, changed (200 + QR)": f"/instancias/{instance_id}/qr/",
         }
+        headers = {"HX-Request": "true", "Cookie": f"sessionid={cookie}"}
         figures = {name: [] for name in endpoints}
         for _ in range(args.rounds):
             for name, path in endpoints.items():
                 figures[name].append(
-                    _measure(base + path, cookie, args.seconds, args.clients)
+                    measure(
+                        {"method": "GET", "url": base + path, "headers": headers},
+                        (200, 204),
+                        args.seconds,
+                        args.clients,
+                    )
                 )
     finally:
         server.terminate()

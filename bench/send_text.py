@@ -14,7 +14,6 @@ bench/RESULTS.md (section "Send text").
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import statistics
@@ -28,12 +27,11 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from poll import _env, _free_port  # noqa: E402
+from poll import _env, _free_port, measure  # noqa: E402
 
 from webhooks import _with_db  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_REQUESTS_PER_CLIENT = 200_000
 
 SETUP = """
 from accounts.models import User
@@ -49,37 +47,6 @@ services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
 Instance.objects.filter(pk=instance.pk).update(warmup_plan=[10**9])
 print(instance.pk, instance.token)
 """
-
-
-def _client(url: str, headers: dict, body: bytes, seconds: float, results) -> None:
-    deadline = time.monotonic() + seconds
-    done = 0
-    with httpx.Client(timeout=10) as client:
-        while time.monotonic() < deadline and done < MAX_REQUESTS_PER_CLIENT:
-            response = client.post(url, content=body, headers=headers)
-            if response.status_code != 202:
-                raise SystemExit(
-                    f"{url} answered {response.status_code}: {response.text[:200]}"
-                )
-            done += 1
-    results.put(done)
-
-
-def _measure(url, headers, body, seconds, clients) -> float:
-    results = multiprocessing.Queue()
-    procs = [
-        multiprocessing.Process(
-            target=_client, args=(url, headers, body, seconds, results)
-        )
-        for _ in range(clients)
-    ]
-    started = time.monotonic()
-    for proc in procs:
-        proc.start()
-    total = sum(results.get(timeout=seconds + 30) for _ in procs)
-    for proc in procs:
-        proc.join(timeout=30)
-    return total / (time.monotonic() - started)
 
 
 def main() -> None:
@@ -156,8 +123,16 @@ def main() -> None:
                 time.sleep(0.1)
         figures = {"bare": [], "send": []}
         for _ in range(args.rounds):
-            figures["bare"].append(_measure(*bare, args.seconds, args.clients))
-            figures["send"].append(_measure(*send, args.seconds, args.clients))
+            for name, (url, headers, body) in (("bare", bare), ("send", send)):
+                request = {
+                    "method": "POST",
+                    "url": url,
+                    "headers": headers,
+                    "content": body,
+                }
+                figures[name].append(
+                    measure(request, (202,), args.seconds, args.clients)
+                )
     finally:
         server.terminate()
         server.wait(timeout=30)
