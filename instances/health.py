@@ -196,15 +196,15 @@ def seconds_until_tomorrow(now: datetime | None = None) -> int:
 
 def warmup_take(instance: Instance) -> bool:
     """Count one send against today's limit, if there is room. One
-    conditional UPDATE, so concurrent sends can never pass the limit."""
+    conditional UPDATE, so concurrent sends can never pass the limit; the
+    day's row is created only by the first send of the day."""
     limit = warmup_limit(instance)
     today = _today()
-    DailySends.objects.get_or_create(instance=instance, day=today)
-    return bool(
-        DailySends.objects.filter(instance=instance, day=today, count__lt=limit).update(
-            count=F("count") + 1
-        )
-    )
+    todays = DailySends.objects.filter(instance=instance, day=today)
+    if todays.filter(count__lt=limit).update(count=F("count") + 1):
+        return True
+    DailySends.objects.get_or_create(instance=instance, day=today)  # a new day
+    return bool(todays.filter(count__lt=limit).update(count=F("count") + 1))
 
 
 def activated_recently(instance: Instance, now: datetime | None = None) -> bool:
