@@ -185,12 +185,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
         parts, addresses = url_check(url)
     except UnsafeURL as error:
         return PostResult(None, elapsed(), error=str(error))
-    address = addresses[0]
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    literal = f"[{address}]" if address.version == 6 else str(address)
-    target = urlunsplit(
-        (parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, "")
-    )
     try:
         ascii_host = parts.hostname.encode("idna").decode("ascii")
     except UnicodeError:
@@ -198,41 +193,50 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
     bracketed = f"[{ascii_host}]" if ":" in ascii_host else ascii_host  # IPv6
     host_header = bracketed if parts.port is None else f"{bracketed}:{parts.port}"
     extensions = {"sni_hostname": ascii_host} if parts.scheme == "https" else {}
-    client = _client((parts.scheme, parts.hostname, str(address), port))
-    try:
-        request = client.build_request(
-            "POST",
-            target,
-            content=body,
-            headers={
-                **headers,
-                "Host": host_header,
-                "Content-Type": "application/json",
-            },
-            extensions=extensions,
+    # Every address was checked; try them in turn while a connection is
+    # refused, as a browser would.
+    for address in addresses:
+        literal = f"[{address}]" if address.version == 6 else str(address)
+        target = urlunsplit(
+            (parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, "")
         )
-        response = client.send(request, stream=True)
+        client = _client((parts.scheme, parts.hostname, str(address), port))
         try:
-            prefix = b""
-            for chunk in response.iter_raw():
-                prefix += chunk
-                if (
-                    len(prefix) >= BODY_LIMIT
-                    or time.monotonic() - started > TOTAL_SECONDS
-                ):
-                    break
-        finally:
-            response.close()
-    except httpx.TimeoutException:
-        return PostResult(None, elapsed(), error=_("Tempo esgotado"))
-    except httpx.ConnectError as error:
-        return PostResult(
-            None, elapsed(), error=_("Falha ao conectar: %s") % str(error)[:200]
-        )
-    except httpx.HTTPError as error:
-        return PostResult(
-            None, elapsed(), error=str(error)[:300] or error.__class__.__name__
-        )
+            request = client.build_request(
+                "POST",
+                target,
+                content=body,
+                headers={
+                    **headers,
+                    "Host": host_header,
+                    "Content-Type": "application/json",
+                },
+                extensions=extensions,
+            )
+            response = client.send(request, stream=True)
+            try:
+                prefix = b""
+                for chunk in response.iter_raw():
+                    prefix += chunk
+                    if (
+                        len(prefix) >= BODY_LIMIT
+                        or time.monotonic() - started > TOTAL_SECONDS
+                    ):
+                        break
+            finally:
+                response.close()
+            break
+        except httpx.TimeoutException:
+            return PostResult(None, elapsed(), error=_("Tempo esgotado"))
+        except httpx.ConnectError as error:
+            if address == addresses[-1]:
+                return PostResult(
+                    None, elapsed(), error=_("Falha ao conectar: %s") % str(error)[:200]
+                )
+        except httpx.HTTPError as error:
+            return PostResult(
+                None, elapsed(), error=str(error)[:300] or error.__class__.__name__
+            )
     # Text for the log: PostgreSQL refuses NUL characters in text columns.
     text = (
         prefix[:BODY_LIMIT].decode("utf-8", errors="replace").replace("\x00", "\ufffd")

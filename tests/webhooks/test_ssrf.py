@@ -195,3 +195,24 @@ def test_a_non_ascii_host_is_sent_in_its_ascii_form(monkeypatch, receiver, setti
 
     assert result.status_code == 200
     assert receiver.received[0].headers["host"] == f"xn--ao-siap.test:{port}"
+
+
+def test_when_an_address_refuses_the_next_checked_one_is_tried(
+    monkeypatch, receiver, settings
+):
+    settings.DEBUG = True
+    port = receiver.server.server_address[1]
+    # The receiver listens on 127.0.0.1 only: 127.0.0.2 refuses the connection.
+    monkeypatch.setattr(
+        sender,
+        "_resolve",
+        lambda host, p: [
+            ipaddress.ip_address("127.0.0.2"),
+            ipaddress.ip_address("127.0.0.1"),
+        ],
+    )
+
+    result = sender.post(f"http://dois-enderecos.test:{port}/hook", b"{}", {})
+
+    assert result.status_code == 200
+    assert len(receiver.received) == 1
