@@ -323,8 +323,8 @@ logged. Goal: 0.7× the plain loop or better. Measured on {time.strftime("%Y-%m-
 
 {table}
 
-How: each drain task leases up to 100 due deliveries at once (SKIP LOCKED),
-renews the lease while it posts them from 4 threads, and records them in one
+How: each drain task leases up to 200 due deliveries at once (SKIP LOCKED),
+renews the lease while it posts them from 2 threads, and records them in one
 transaction; a full batch asks for another drain, so both processes of the
 worker's pool share the load.
 The baseline loop posts from one thread of one process: the ratio compares one

@@ -174,8 +174,36 @@ def _retry_after(response: httpx.Response) -> int | None:
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
-    """POST `body` to `url` after checking where it leads. Never raises for
-    what the receiver does: every outcome is a PostResult."""
+    """POST `body` to `url` after checking where it leads, taking at most
+    TOTAL_SECONDS in all. Never raises for what the receiver does: every
+    outcome is a PostResult.
+
+    httpx bounds each read and write, not the whole exchange, so a receiver
+    dripping its answer could hold a post far longer; the post runs in its own
+    thread and is given up on at the deadline (that thread then ends on its
+    own timeouts; if the receiver did get the request, the retry makes it
+    at least once, as always)."""
+    outcome: list[PostResult] = []
+    runner = threading.Thread(
+        target=lambda: outcome.append(_post(url, body, headers)), daemon=True
+    )
+    started = time.monotonic()
+    runner.start()
+    runner.join(TOTAL_SECONDS + 1)
+    if outcome:
+        return outcome[0]
+    return PostResult(
+        None, int((time.monotonic() - started) * 1000), error=_("Tempo esgotado")
+    )
+
+
+def post_unbounded(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
+    """`post` without the thread that enforces the total deadline, for callers
+    that enforce it themselves (the drains, which post from a thread pool)."""
+    return _post(url, body, headers)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
     started = time.monotonic()
 
     def elapsed() -> int:

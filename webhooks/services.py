@@ -5,7 +5,8 @@ import json
 import logging
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 
@@ -210,29 +211,65 @@ def _attempt_batch(
     keeper = _LeaseKeeper(active)
     keeper.start()
     try:
-        with ThreadPoolExecutor(
-            max_workers=min(POST_THREADS, max(1, len(jobs)))
-        ) as pool:
-            outcomes = list(pool.map(_post_one, jobs))
+        outcomes = _post_all(jobs)
     finally:
         keeper.finish()
     _attempts_record(outcomes)
     return deliveries
 
 
-def _post_one(job: tuple) -> tuple:
+def _post_all(jobs: list[tuple]) -> list[tuple]:
+    """Post a batch from POST_THREADS threads, giving up on any post that
+    runs past its total deadline (httpx bounds each read, not the whole
+    exchange): it is recorded as a timeout and its thread is left to end on
+    its own; a retry makes the delivery at least once, as always."""
+    if not jobs:
+        return []
+    attempts = [
+        WebhookAttempt(delivery=d, url=d.endpoint.url, started_at=timezone.now())
+        for d, _s in jobs
+    ]
+    started: dict[int, float] = {}
+    outcomes: list[tuple | None] = [None] * len(jobs)
+    pool = ThreadPoolExecutor(max_workers=min(POST_THREADS, len(jobs)))
+    futures = {
+        pool.submit(_post_one, job, attempts[i], started, i): i
+        for i, job in enumerate(jobs)
+    }
+    pending = set(futures)
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=0.25)
+            for future in done:
+                outcomes[futures[future]] = future.result()
+            limit = time.monotonic() - sender.TOTAL_SECONDS - 1
+            for future in list(pending):
+                i = futures[future]
+                if started.get(i, limit + 1) < limit:
+                    pending.discard(future)
+                    timeout = sender.PostResult(
+                        None,
+                        int(sender.TOTAL_SECONDS * 1000),
+                        error=_("Tempo esgotado"),
+                    )
+                    outcomes[i] = (jobs[i][0], attempts[i], timeout)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return outcomes
+
+
+def _post_one(job: tuple, attempt: WebhookAttempt, started: dict, index: int) -> tuple:
     """Sign (just before sending, so the timestamp is fresh) and post one
     delivery. Whatever goes wrong becomes a failed attempt: one bad delivery
     must not keep the rest of its batch from being recorded."""
     delivery, settings_row = job
-    attempt = WebhookAttempt(
-        delivery=delivery, url=delivery.endpoint.url, started_at=timezone.now()
-    )
+    started[index] = time.monotonic()
+    attempt.started_at = timezone.now()
     try:
         body = _body(delivery.event)
         headers = _signed_headers(delivery.event, body, settings_row)
         attempt.request_headers = {**headers, "content-type": "application/json"}
-        result = sender.post(delivery.endpoint.url, body.encode(), headers)
+        result = sender.post_unbounded(delivery.endpoint.url, body.encode(), headers)
     except Exception as error:  # noqa: BLE001 - recorded on the attempt
         logger.exception("webhook delivery %s failed before an answer", delivery.pk)
         result = sender.PostResult(
@@ -241,10 +278,10 @@ def _post_one(job: tuple) -> tuple:
     return delivery, attempt, result
 
 
-POST_THREADS = 4
+POST_THREADS = 2
 
 
-BATCH = 100
+BATCH = 200
 
 
 class _LeaseKeeper(threading.Thread):

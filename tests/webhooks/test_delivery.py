@@ -230,7 +230,7 @@ def test_an_unexpected_error_on_one_post_does_not_lose_its_batch(
 ):
     for n in range(3):
         services.event_emit(instance=hooked, kind="message.received", data={"n": n})
-    real_post = services.sender.post
+    real_post = services.sender.post_unbounded
     calls = []
 
     def flaky(url, body, headers):
@@ -239,7 +239,7 @@ def test_an_unexpected_error_on_one_post_does_not_lose_its_batch(
             raise RuntimeError("boom")
         return real_post(url, body, headers)
 
-    monkeypatch.setattr(services.sender, "post", flaky)
+    monkeypatch.setattr(services.sender, "post_unbounded", flaky)
     services.webhook_deliveries_drain()
 
     statuses = sorted(WebhookDelivery.objects.values_list("status", "attempt_count"))
@@ -297,3 +297,16 @@ def test_a_slow_batch_keeps_its_lease_so_nobody_posts_it_twice(
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert len(receiver.received) == 1
+
+
+def test_a_post_is_given_up_on_at_the_total_deadline(emit, receiver, monkeypatch):
+    monkeypatch.setattr("webhooks.sender.TOTAL_SECONDS", 0.5)
+    receiver.script = [(200, b"tarde", {}, 3)]  # answers after 3 s
+
+    started = timezone.now()
+    delivery = emit()
+
+    attempt = delivery.attempts.get()
+    assert attempt.error == "Tempo esgotado"
+    assert attempt.status_code is None
+    assert (timezone.now() - started).total_seconds() < 2.5
