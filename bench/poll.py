@@ -85,6 +85,40 @@ def _client(request: dict, ok: tuple, seconds: float, results) -> None:
     results.put(done)
 
 
+def start_web(env: dict) -> tuple[subprocess.Popen, str]:
+    """One gunicorn web process (one sync worker) on a free 127.0.0.1 port,
+    with bench.urls; returns it and its base URL once it answers (30 s at
+    most). The caller terminates it."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "plugmessage.wsgi",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(base + "/bench/bare/", timeout=1)
+            return server, base
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                server.terminate()
+                raise
+            time.sleep(0.1)
+
+
 def measure(request: dict, ok: tuple, seconds: float, clients: int) -> float:
     """Requests per second of `clients` load processes making `request`."""
     results = multiprocessing.Queue()
@@ -125,34 +159,8 @@ def main() -> None:
     ).stdout.split()
     cookie, instance_id, version = out[-3:]
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "plugmessage.wsgi",
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_web(env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(base + "/bench/bare/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
         endpoints = {
             "bare view (baseline)": "/bench/bare/",
             "QR poll, unchanged (204)": f"/instancias/{instance_id}/qr/?v={version}",

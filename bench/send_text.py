@@ -24,10 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from poll import _env, _free_port, measure  # noqa: E402
+from poll import _env, measure, start_web  # noqa: E402
 
 from webhooks import _with_db  # noqa: E402
 
@@ -84,24 +82,7 @@ def main() -> None:
         text=True,
     ).stdout.split()
     instance_id, token = out[-2:]
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "plugmessage.wsgi",
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_web(env)
     json_headers = {"Content-Type": "application/json"}
     send = (
         f"{base}/instances/{instance_id}/send-text",
@@ -112,15 +93,6 @@ def main() -> None:
     )
     bare = (f"{base}/bench/ninja/", json_headers, send[2])
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.post(bare[0], content=bare[2], headers=bare[1], timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
         figures = {"bare": [], "send": []}
         for _ in range(args.rounds):
             for name, (url, headers, body) in (("bare", bare), ("send", send)):

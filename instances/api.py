@@ -178,13 +178,15 @@ def _status(instance: Instance) -> dict:
     }
 
 
+def _qr_png(code: str) -> bytes:
+    buffer = io.BytesIO()
+    qrcode.make(code).save(buffer)
+    return buffer.getvalue()
+
+
 def _qr(instance: Instance) -> dict:
     code = instance.qr_code if instance.awaiting_scan else ""
-    png = None
-    if code:
-        buffer = io.BytesIO()
-        qrcode.make(code).save(buffer)
-        png = base64.b64encode(buffer.getvalue()).decode()
+    png = base64.b64encode(_qr_png(code)).decode() if code else None
     return {
         "state": instance.state,
         "qr_code": code or None,
@@ -203,9 +205,7 @@ def _qr_image(instance: Instance) -> HttpResponse:
         raise ApiError(
             404, "no_qr_code", _("Não há QR Code pendente para esta instância.")
         )
-    buffer = io.BytesIO()
-    qrcode.make(code).save(buffer)
-    return HttpResponse(buffer.getvalue(), content_type="image/png")
+    return HttpResponse(_qr_png(code), content_type="image/png")
 
 
 def _pair(instance: Instance, phone: str) -> dict:

@@ -376,6 +376,13 @@ def _prepare(delivery: WebhookDelivery, settings_row: WebhookSettings):
     return delivery, attempt, body.encode(), headers
 
 
+def _attempt_fill(attempt: WebhookAttempt, result: sender.PostResult) -> None:
+    attempt.duration_ms = result.duration_ms
+    attempt.status_code = result.status_code
+    attempt.error = result.error[:300]
+    attempt.response_body = result.body
+
+
 @transaction.atomic
 def _attempts_record(outcomes: list[tuple]) -> None:
     """Save the attempts and move each delivery on: done, retry later (the
@@ -391,10 +398,7 @@ def _attempts_record(outcomes: list[tuple]) -> None:
         "next_attempt_at",
     ]
     for delivery, attempt, result in outcomes:
-        attempt.duration_ms = result.duration_ms
-        attempt.status_code = result.status_code
-        attempt.error = result.error[:300]
-        attempt.response_body = result.body
+        _attempt_fill(attempt, result)
         attempts.append(attempt)
         if result.succeeded:
             succeeded.append(delivery)
@@ -523,10 +527,7 @@ def webhook_test_send(*, instance, kind: str) -> WebhookAttempt:
         delivery, webhook_settings_get(instance_id=instance.pk)
     )
     result = sender.post(endpoint.url, body, headers)
-    attempt.duration_ms = result.duration_ms
-    attempt.status_code = result.status_code
-    attempt.error = result.error[:300]
-    attempt.response_body = result.body
+    _attempt_fill(attempt, result)
     with transaction.atomic():
         attempt.save()
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
