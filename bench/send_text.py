@@ -8,7 +8,7 @@ defaults (SQLite, the filesystem broker under a throw-away VAR_DIR); a
 connected instance whose warm-up limit is lifted for the run; load from
 separate client processes on loopback, bounded in time and requests. Each
 accepted send checks the token, the number, the exclusion list and the
-warm-up count, writes the message and queues its task. Writes the figures to
+warm-up count, writes the message and asks for a dispatch. Writes the figures to
 bench/RESULTS.md (section "Send text").
 """
 
@@ -36,6 +36,8 @@ from accounts.models import User
 from instances import services
 from instances.engines import engine_get
 from instances.models import Instance, SimulatedSession
+from plugmessage.models import Heartbeat
+Heartbeat.objects.create(name="bench")
 user = User.objects.create_user(email="bench@plugmessage.local", password="x")
 instance = services.instance_connect(
     instance=services.instance_create(owner=user, name="Bench"), actor_kind="customer"
@@ -92,10 +94,15 @@ def main() -> None:
         ).encode(),
     )
     bare = (f"{base}/bench/ninja/", json_headers, send[2])
+    write = (f"{base}/bench/ninja-write/", json_headers, send[2])
     try:
-        figures = {"bare": [], "send": []}
+        figures = {"bare": [], "write": [], "send": []}
         for _ in range(args.rounds):
-            for name, (url, headers, body) in (("bare", bare), ("send", send)):
+            for name, (url, headers, body) in (
+                ("bare", bare),
+                ("write", write),
+                ("send", send),
+            ):
                 request = {
                     "method": "POST",
                     "url": url,
@@ -114,11 +121,13 @@ def main() -> None:
 
     baseline = statistics.median(figures["bare"])
     accepted = statistics.median(figures["send"])
+    written = statistics.median(figures["write"])
     table = "\n".join(
         [
             "| endpoint | requests/s (median of rounds) | ratio to bare |",
             "|---|---:|---:|",
             f"| bare django-ninja endpoint (baseline) | {baseline:,.0f} | 1.00× |",
+            f"| reference: the bare endpoint plus one committed UPDATE | {written:,.0f} | {written / baseline:.2f}× |",
             f"| send-text, accepted and queued (202) | {accepted:,.0f} | {accepted / baseline:.2f}× |",
         ]
     )
@@ -135,6 +144,18 @@ def main() -> None:
             if database
             else "the embedded defaults (SQLite, the filesystem broker)"
         )
+        verdict = (
+            "The goal is met."
+            if accepted / baseline >= 0.5
+            else (
+                "The goal is not met. The reference row is the floor on this "
+                f"machine: one committed write alone brings the bare endpoint to "
+                f"{written / baseline:.2f}×, and a send needs at least the token "
+                "lookup besides it. Reaching 0.5× would need the request to skip "
+                "the database (a token cache and a queue in Redis in front of the "
+                "write), giving up the checks the API promises when it answers."
+            )
+        )
         machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
         section = f"""## Send text
 
@@ -143,10 +164,17 @@ def main() -> None:
 One gunicorn web process (one sync worker) on 127.0.0.1 on {stack}; load from {args.clients} client
 processes on loopback, {args.rounds} alternating rounds of {args.seconds:g} s per
 endpoint. An accepted send checks the token, the number, the exclusion list and
-the warm-up count, writes the message and queues its Celery task. Goal: 0.5× the
+the warm-up count, writes the message and asks for a dispatch. Goal: 0.5× the
 bare django-ninja endpoint or better. Measured on {time.strftime("%Y-%m-%d")} ({machine}):
 
 {table}
+
+The reference row is the bare endpoint plus one committed UPDATE of one row
+through the ORM: the least any durable acceptance costs. An accepted send does
+more than that: it looks up the instance by its token, checks the exclusion
+list, counts the send against the warm-up limit and writes the message (the
+last two in one transaction), then asks for a dispatch (one conditional add in Redis; the
+dispatch task, not the request, publishes the send tasks). {verdict}
 """
         path.write_text(text.rstrip() + "\n\n" + section)
 

@@ -3,8 +3,10 @@ constant, through the same middleware. Used only by bench/ (ROOT_URLCONF)."""
 
 from django.http import HttpResponse
 from django.urls import path
+from django.utils import timezone
 from ninja import NinjaAPI, Schema
 
+from plugmessage.models import Heartbeat
 from plugmessage.urls import urlpatterns as real_urlpatterns
 
 
@@ -23,6 +25,14 @@ class Constant(Schema):
 def bare_ninja(request):
     """The baseline of the send-text benchmark: a django-ninja endpoint that
     answers a constant."""
+    return 202, {"ok": True}
+
+
+@bare_api.post("/bench/ninja-write/", response={202: Constant})
+def bare_ninja_write(request):
+    """A reference point, not a baseline: the bare endpoint plus the one
+    committed write any durable acceptance needs (one UPDATE of one row)."""
+    Heartbeat.objects.filter(name="bench").update(beat_at=timezone.now())
     return 202, {"ok": True}
 
 

@@ -272,12 +272,21 @@ class Message(models.Model):
     error = models.CharField(_("erro"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("criada em"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # When its send task was queued (see messaging.messages_dispatch).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("mensagem")
         verbose_name_plural = _("mensagens")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["instance", "-created_at"])]
+        indexes = [
+            models.Index(fields=["instance", "-created_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="queued", dispatched_at__isnull=True),
+                name="instances_message_undispatched",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.to}: {self.text[:30]}"

@@ -25,5 +25,11 @@ def message_send_task(message_id: str) -> None:
 
 
 @shared_task(ignore_result=True)
+def messages_dispatch_task() -> None:
+    """Queue the send tasks of the messages accepted since the last dispatch."""
+    messaging.messages_dispatch()
+
+
+@shared_task(ignore_result=True)
 def messages_queued_sweep_task() -> None:
     messaging.messages_queued_sweep()

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -29,8 +30,9 @@ def queued_tasks(monkeypatch):
     sent = []
     monkeypatch.setattr(
         "instances.messaging.current_app.send_task",
-        lambda name, args: sent.append((name, args)),
+        lambda name, args=(): sent.append((name, list(args))),
     )
+    cache.delete(messaging.DISPATCH_PENDING)
     return sent
 
 
@@ -120,8 +122,31 @@ def test_send_text_accepts_and_queues(
         body = response.json()
         assert (body["to"], body["status"]) == ("+5521998765432", "queued")
     assert Message.objects.filter(instance=live).count() == 2
+    # One dispatch serves both sends; it queues one send task per message.
     sends = [name for name, _args in queued_tasks if name.startswith("instances.")]
-    assert sends == ["instances.tasks.message_send_task"] * 2
+    assert sends == [messaging.DISPATCH_TASK]
+    assert messaging.messages_dispatch() == 2
+    assert sorted(args[0] for name, args in queued_tasks if args) == sorted(
+        str(pk) for pk in Message.objects.values_list("pk", flat=True)
+    )
+    assert messaging.messages_dispatch() == 0
+
+
+def test_a_send_after_a_dispatch_began_asks_for_another(live, queued_tasks):
+    def dispatches():
+        return [name for name, _args in queued_tasks if name == messaging.DISPATCH_TASK]
+
+    first = messaging.message_send_text(instance=live, phone="5521998765432", text="1")
+    messaging.messages_dispatch_request()
+    messaging.messages_dispatch_request()  # still pending: no second publish
+    assert len(dispatches()) == 1
+    assert messaging.messages_dispatch() == 1  # clears the pending mark
+    second = messaging.message_send_text(instance=live, phone="5521998765432", text="2")
+    messaging.messages_dispatch_request()
+    assert len(dispatches()) == 2
+    assert messaging.messages_dispatch() == 1
+    sent = [args[0] for name, args in queued_tasks if name == messaging.SEND_TASK]
+    assert sent == [str(first.pk), str(second.pk)]
 
 
 def test_send_text_takes_text_or_message(client, live, queued_tasks):
