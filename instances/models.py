@@ -67,6 +67,11 @@ class Instance(models.Model):
     token_digest = models.CharField(max_length=64, db_index=True, editable=False)
     created_at = models.DateTimeField(_("criada em"), default=timezone.now)
     trial_ends_at = models.DateTimeField(_("fim do teste grátis"))
+    # Set while the instance is subscribed (billing keeps the periods; this
+    # copy lets every use check it without a query of its own).
+    subscribed_since = models.DateTimeField(
+        _("assinada desde"), null=True, blank=True, editable=False
+    )
     connected_at = models.DateTimeField(_("conectada em"), null=True, blank=True)
     # When this number started its warm-up: kept across reconnections of the
     # same number, reset when another number is connected.

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -167,6 +168,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "instances.tasks.engine_tick_task",
         "schedule": env.float("ENGINE_TICK_SECONDS", default=2.0),
         "options": {"expires": 10},
+    },
+    # Postpaid: on the 1st (CELERY_TIMEZONE is São Paulo), last month's invoices.
+    "invoices-issue": {
+        "task": "billing.tasks.invoices_issue_task",
+        "schedule": crontab(minute=5, hour=0, day_of_month=1),
     },
     "heartbeat-beat": {
         "task": "plugmessage.tasks.heartbeat_record_task",

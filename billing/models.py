@@ -1,0 +1,335 @@
+"""Billing: the plan's price, the customer's billing data, subscription
+periods per instance, postpaid monthly invoices with their lines, the charges
+(boleto and PIX) issued for them and the payments received. Money is integer
+centavos everywhere; days are counted in America/Sao_Paulo."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Plan(models.Model):
+    """The price of one subscribed instance per month, and what an overdue
+    invoice's 2ª via adds. Edited in the admin by superusers only."""
+
+    name = models.CharField(_("nome"), max_length=60)
+    monthly_price_cents = models.PositiveIntegerField(
+        _("preço mensal por instância (centavos)")
+    )
+    fine_basis_points = models.PositiveIntegerField(
+        _("multa por atraso (centésimos de %)"), default=200
+    )
+    monthly_interest_basis_points = models.PositiveIntegerField(
+        _("juros ao mês (centésimos de %)"), default=100
+    )
+    due_day = models.PositiveSmallIntegerField(
+        _("dia do vencimento"),
+        default=10,
+        help_text=_("Dia do mês da emissão em que a fatura vence (1 a 28)."),
+    )
+    is_current = models.BooleanField(_("plano vigente"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("plano")
+        verbose_name_plural = _("planos")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=Q(is_current=True),
+                name="billing_one_current_plan",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_day__gte=1, due_day__lte=28),
+                name="billing_plan_due_day_in_every_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BillingProfile(models.Model):
+    """The customer's "Dados de cobrança": asked once, used on every invoice
+    (each invoice keeps a copy of what it was issued to)."""
+
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cliente"),
+        on_delete=models.PROTECT,
+        related_name="billing_profile",
+    )
+    name = models.CharField(_("nome ou razão social"), max_length=120)
+    document = models.CharField(_("CPF ou CNPJ"), max_length=14)  # digits only
+    email = models.EmailField(_("e-mail para faturas"))
+    postal_code = models.CharField(_("CEP"), max_length=8)
+    street = models.CharField(_("logradouro"), max_length=120)
+    number = models.CharField(_("número"), max_length=20)
+    complement = models.CharField(_("complemento"), max_length=60, blank=True)
+    district = models.CharField(_("bairro"), max_length=60)
+    city = models.CharField(_("cidade"), max_length=60)
+    state = models.CharField(_("UF"), max_length=2)
+    provider_customer_ref = models.CharField(max_length=80, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("dados de cobrança")
+        verbose_name_plural = _("dados de cobrança")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def document_formatted(self) -> str:
+        d = self.document
+        if len(d) == 11:
+            return f"{d[:3]}.{d[3:6]}.{d[6:9]}-{d[9:]}"
+        if len(d) == 14:
+            return f"{d[:2]}.{d[2:5]}.{d[5:8]}/{d[8:12]}-{d[12:]}"
+        return d
+
+    @property
+    def address(self) -> str:
+        complement = f", {self.complement}" if self.complement else ""
+        cep = f"{self.postal_code[:5]}-{self.postal_code[5:]}"
+        return (
+            f"{self.street}, {self.number}{complement} – {self.district}, "
+            f"{self.city}/{self.state} – CEP {cep}"
+        )
+
+
+class SubscriptionPeriod(models.Model):
+    """One stretch during which an instance was subscribed: a re-subscription
+    is a new period. Kept when the instance is deleted (its days were used)."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cliente"),
+        on_delete=models.PROTECT,
+        related_name="subscription_periods",
+    )
+    instance = models.ForeignKey(
+        "instances.Instance",
+        verbose_name=_("instância"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="subscription_periods",
+    )
+    instance_uuid = models.UUIDField(_("ID da instância"))
+    instance_name = models.CharField(_("nome da instância"), max_length=60)
+    started_at = models.DateTimeField(_("início"), default=timezone.now)
+    ended_at = models.DateTimeField(_("fim"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("período de assinatura")
+        verbose_name_plural = _("períodos de assinatura")
+        ordering = ["started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance_uuid"],
+                condition=Q(ended_at__isnull=True),
+                name="billing_one_open_period_per_instance",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="billing_period_ends_after_it_starts",
+            ),
+        ]
+        indexes = [models.Index(fields=["started_at", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.instance_name}: {self.started_at:%d/%m/%Y}"
+
+
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open", _("Em aberto")
+    PAID = "paid", _("Paga")
+    CANCELLED = "cancelled", _("Cancelada")
+
+
+class Invoice(models.Model):
+    """One account's bill for one month's use (postpaid), issued on the 1st
+    of the next month. At most one per account and period."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cliente"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    period = models.DateField(_("mês de uso"))  # its first day
+    status = models.CharField(
+        _("situação"),
+        max_length=10,
+        choices=InvoiceStatus.choices,
+        default=InvoiceStatus.OPEN,
+    )
+    total_cents = models.PositiveBigIntegerField(_("total (centavos)"))
+    issued_at = models.DateTimeField(_("emitida em"), default=timezone.now)
+    due_date = models.DateField(_("vencimento"))
+    paid_at = models.DateTimeField(_("paga em"), null=True, blank=True)
+    # Who it was issued to, as it was then.
+    bill_to_name = models.CharField(max_length=120, blank=True)
+    bill_to_document = models.CharField(max_length=14, blank=True)
+    bill_to_email = models.EmailField(blank=True)
+    bill_to_address = models.CharField(max_length=300, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("fatura")
+        verbose_name_plural = _("faturas")
+        ordering = ["-period", "-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "period"], name="billing_one_invoice_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period__day=1), name="billing_period_is_a_month"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.account} – {self.period:%m/%Y}"
+
+    @property
+    def number(self) -> str:
+        return f"{self.period:%Y%m}-{str(self.pk)[:8].upper()}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status == InvoiceStatus.OPEN and self.due_date < timezone.localdate()
+        )
+
+
+class InvoiceLine(models.Model):
+    """One instance's use in the invoice's month: days subscribed out of the
+    month's days times the monthly price, rounded half up to the centavo."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    instance_uuid = models.UUIDField(_("ID da instância"))
+    instance_name = models.CharField(_("instância"), max_length=60)
+    days = models.PositiveSmallIntegerField(_("dias assinados"))
+    days_in_month = models.PositiveSmallIntegerField(_("dias no mês"))
+    unit_price_cents = models.PositiveIntegerField(_("preço mensal (centavos)"))
+    amount_cents = models.PositiveIntegerField(_("valor (centavos)"))
+
+    class Meta:
+        verbose_name = _("linha da fatura")
+        verbose_name_plural = _("linhas da fatura")
+        ordering = ["instance_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days__gte=1, days__lte=F("days_in_month")),
+                name="billing_line_days_within_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instance_name}: {self.days}/{self.days_in_month}"
+
+
+class ChargeStatus(models.TextChoices):
+    ACTIVE = "active", _("Ativa")
+    PAID = "paid", _("Paga")
+    CANCELLED = "cancelled", _("Cancelada")
+
+
+class Charge(models.Model):
+    """A boleto and a PIX charge issued for an invoice through the payment
+    provider. A 2ª via cancels the active one and issues another, with a new
+    due date and the fine and interest added."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="charges"
+    )
+    provider = models.CharField(_("provedor"), max_length=20)
+    provider_ref = models.CharField(_("referência no provedor"), max_length=80)
+    status = models.CharField(
+        _("situação"),
+        max_length=10,
+        choices=ChargeStatus.choices,
+        default=ChargeStatus.ACTIVE,
+    )
+    due_date = models.DateField(_("vencimento"))
+    amount_cents = models.PositiveBigIntegerField(_("valor (centavos)"))
+    fine_cents = models.PositiveIntegerField(_("multa (centavos)"), default=0)
+    interest_cents = models.PositiveIntegerField(_("juros (centavos)"), default=0)
+    barcode = models.CharField(_("código de barras"), max_length=44)
+    linha_digitavel = models.CharField(_("linha digitável"), max_length=47)
+    nosso_numero = models.CharField(_("nosso número"), max_length=20, blank=True)
+    pix_payload = models.TextField(_("PIX copia e cola"))
+    is_reissue = models.BooleanField(_("2ª via"), default=False)
+    created_at = models.DateTimeField(_("emitida em"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("cancelada em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cobrança (boleto e PIX)")
+        verbose_name_plural = _("cobranças (boleto e PIX)")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status="active"),
+                name="billing_one_active_charge_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_ref"], name="billing_charge_ref_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.linha_digitavel
+
+
+class PaymentMethod(models.TextChoices):
+    BOLETO = "boleto", _("Boleto")
+    PIX = "pix", _("PIX")
+    MANUAL = "manual", _("Baixa manual")
+
+
+class Payment(models.Model):
+    """Money received for an invoice. A provider's notification is recorded
+    once however often it arrives (unique provider payment reference)."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payments"
+    )
+    charge = models.ForeignKey(Charge, on_delete=models.SET_NULL, null=True, blank=True)
+    paid_on = models.DateField(_("pago em"))
+    amount_cents = models.PositiveBigIntegerField(_("valor (centavos)"))
+    method = models.CharField(
+        _("forma de pagamento"), max_length=10, choices=PaymentMethod.choices
+    )
+    provider = models.CharField(max_length=20, blank=True)
+    provider_payment_ref = models.CharField(max_length=80, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pagamento")
+        verbose_name_plural = _("pagamentos")
+        ordering = ["-paid_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_ref"],
+                condition=~Q(provider_payment_ref=""),
+                name="billing_payment_recorded_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.amount_cents}"
