@@ -11,7 +11,9 @@ from itertools import islice
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.models import User
 from billing import prorata
 from billing.models import (
     BillingProfile,
@@ -20,6 +22,8 @@ from billing.models import (
     Plan,
     SubscriptionPeriod,
 )
+from instances import services as instance_services
+from instances.models import ActorKind, Instance
 
 ISSUE_BATCH = 500
 # An invoice issued late (by hand, for an old month) still gives the customer
@@ -192,3 +196,63 @@ def _issue_batch(batch, period: date, plan: Plan, due_date: date) -> int:
         ]
     )
     return len(ours)
+
+
+# Subscriptions.
+
+
+class BillingError(Exception):
+    """A billing request that cannot be done; the message is for the customer."""
+
+
+@transaction.atomic
+def subscription_start(*, instance: Instance, actor: User) -> SubscriptionPeriod:
+    """Subscribe the instance from now on: a new period (a re-subscription is
+    another one) and the instance marked subscribed; an expired or cancelled
+    one becomes usable again. Needs the account's billing data. Atomic;
+    raises BillingError when already subscribed or without billing data."""
+    if not BillingProfile.objects.filter(account=instance.owner).exists():
+        raise BillingError(_("Preencha os dados de cobrança antes de assinar."))
+    locked = Instance.objects.select_for_update().get(pk=instance.pk)
+    if locked.subscribed_since is not None:
+        raise BillingError(_("Esta instância já está assinada."))
+    period = SubscriptionPeriod.objects.create(
+        account=instance.owner,
+        instance=instance,
+        instance_uuid=instance.pk,
+        instance_name=instance.name,
+    )
+    instance_services.instance_subscription_begin(
+        instance=locked, actor_kind=ActorKind.CUSTOMER, actor=actor
+    )
+    return period
+
+
+def subscription_cancel(*, instance: Instance, actor: User) -> SubscriptionPeriod:
+    """End the instance's subscription now: this month's days are still billed
+    on next month's invoice, nothing after. Disconnects the instance and moves
+    it to "Cancelada". Raises BillingError when it is not subscribed."""
+    with transaction.atomic():
+        period = (
+            SubscriptionPeriod.objects.select_for_update()
+            .filter(instance_uuid=instance.pk, ended_at__isnull=True)
+            .first()
+        )
+        if period is None:
+            raise BillingError(_("Esta instância não está assinada."))
+        period.ended_at = timezone.now()
+        period.instance_name = instance.name
+        period.save(update_fields=["ended_at", "instance_name"])
+        instance_services.instance_subscription_end(
+            instance=instance, actor_kind=ActorKind.CUSTOMER, actor=actor
+        )
+    return period
+
+
+def billing_profile_save(*, account: User, values: dict) -> BillingProfile:
+    """Create or update the account's "Dados de cobrança" (already validated
+    by the form: document digits only, CEP digits only)."""
+    profile, _created = BillingProfile.objects.update_or_create(
+        account=account, defaults=values
+    )
+    return profile

@@ -51,9 +51,31 @@ class SendRefused(Exception):
         self.retry_after = retry_after
 
 
-def instance_may_work(instance: Instance) -> bool:
-    """Computed on every use from the stored trial end (rule 6)."""
-    return instance.trial_ends_at > timezone.now()
+def instance_may_work(instance: Instance, now=None) -> bool:
+    """Whether the instance may send, receive and connect: subscribed, or
+    within its trial. Computed on every use from the stored trial end (rule 6),
+    so expiry holds even before the beat task moves it to "Expirado"."""
+    if instance.state in (InstanceState.EXPIRED, InstanceState.CANCELLED):
+        return False
+    return instance.subscribed_since is not None or instance.trial_ends_at > (
+        now or timezone.now()
+    )
+
+
+def _not_working_refusal(instance: Instance) -> "SendRefused":
+    if instance.state == InstanceState.CANCELLED:
+        return SendRefused(
+            402,
+            "subscription_cancelled",
+            _(
+                "A assinatura desta instância foi cancelada. Assine de novo para enviar."
+            ),
+        )
+    return SendRefused(
+        402,
+        "trial_expired",
+        _("O teste grátis desta instância terminou. Assine para continuar enviando."),
+    )
 
 
 def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
@@ -61,13 +83,7 @@ def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
     after commit, the task that hands it to the engine. Nothing is queued when
     a check fails (SendRefused: 402, 409, 413 or 422)."""
     if not instance_may_work(instance):
-        raise SendRefused(
-            402,
-            "trial_expired",
-            _(
-                "O teste grátis desta instância terminou. Assine para continuar enviando."
-            ),
-        )
+        raise _not_working_refusal(instance)
     if instance.state != InstanceState.CONNECTED:
         raise SendRefused(
             409,
@@ -217,7 +233,9 @@ def _refusal_at_send_time(message: Message) -> str:
     if not message.is_opt_out_reply and health.is_excluded(instance, message.to):
         return _("O destinatário entrou na lista de exclusão antes do envio.")
     if not instance_may_work(instance):
-        return _("O teste grátis terminou antes do envio.")
+        return _(
+            "O teste grátis terminou ou a assinatura foi cancelada antes do envio."
+        )
     if instance.state != InstanceState.CONNECTED:
         return _("A instância foi desconectada antes do envio.")
     return ""

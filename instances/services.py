@@ -2,7 +2,9 @@
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -95,6 +97,14 @@ def instance_connect(
     """
     if instance.state == S.CONNECTED:
         raise InstanceError(_("Esta instância já está conectada."))
+    if not messaging.instance_may_work(instance):
+        raise InstanceError(
+            _("O teste grátis desta instância terminou. Assine para conectá-la.")
+            if instance.state != S.CANCELLED
+            else _(
+                "A assinatura desta instância foi cancelada. Assine de novo para conectá-la."
+            )
+        )
     if instance.state != S.WAITING_SCAN and not lifecycle.can_transition(
         instance, S.WAITING_SCAN
     ):
@@ -210,7 +220,13 @@ def instance_token_regenerate(*, instance: Instance) -> Instance:
 
 def instance_delete(*, instance: Instance) -> None:
     """Delete the instance and its session at the engine. The engine is asked
-    first; if it is unavailable nothing is deleted (EngineUnavailable)."""
+    first; if it is unavailable nothing is deleted (EngineUnavailable). A
+    subscribed instance is cancelled first (InstanceError), so the end of its
+    billing is the customer's explicit choice."""
+    if instance.subscribed_since is not None:
+        raise InstanceError(
+            _("Cancele a assinatura desta instância antes de excluí-la.")
+        )
     engine_get().session_delete(_session(instance))
     poll_state_forget(instance.pk)
     instance.delete()
@@ -239,7 +255,20 @@ def engine_events_apply(events: list[EngineEvent]) -> None:
             logger.exception("engine event %s failed for %s", event.kind, instance.pk)
 
 
+# What an expired or cancelled instance still hears from the engine: the end
+# of its session. Everything else is dropped (rule 6).
+_EVENTS_WHEN_NOT_WORKING = {"disconnected", "qr_gave_up"}
+
+
 def _event_apply(instance: Instance, event: EngineEvent) -> None:
+    if (
+        not messaging.instance_may_work(instance)
+        and event.kind not in _EVENTS_WHEN_NOT_WORKING
+    ):
+        logger.info("engine event %s dropped: %s may not work", event.kind, instance.pk)
+        if event.kind == "connected":
+            _logout_quietly(instance)
+        return
     if (
         event.kind == "message_status"
         and messaging.message_receipt_apply(
@@ -418,6 +447,88 @@ def instances_waiting_sweep() -> int:
         _logout_quietly(instance)
         moved += 1
     return moved
+
+
+def instances_trial_expire() -> int:
+    """Beat: close the engine session of every instance whose trial ended
+    without a subscription, move it to "Expirado" and email its owner.
+    Idempotent; an instance subscribed meanwhile is left alone (the
+    transition re-reads the row under lock). Returns how many expired."""
+
+    ended = Instance.objects.filter(
+        subscribed_since__isnull=True, trial_ends_at__lte=timezone.now()
+    ).exclude(state__in=[S.EXPIRED, S.CANCELLED])
+    expired = 0
+    for instance in ended:
+        if instance.state in (S.CONNECTED, S.WAITING_SCAN):
+            _logout_quietly(instance)
+        with transaction.atomic():
+            current = Instance.objects.select_for_update().get(pk=instance.pk)
+            if current.subscribed_since is not None or current.state in (
+                S.EXPIRED,
+                S.CANCELLED,
+            ):
+                continue
+            lifecycle.transition(
+                instance=current,
+                to_state=S.EXPIRED,
+                cause=_("O teste grátis terminou"),
+                actor_kind=ActorKind.SYSTEM,
+                **_CLEARED_QR,
+            )
+            transaction.on_commit(
+                partial(
+                    current_app.send_task,
+                    "instances.tasks.instance_trial_expired_email_task",
+                    args=[str(instance.pk)],
+                )
+            )
+        expired += 1
+    return expired
+
+
+@transaction.atomic
+def instance_subscription_begin(
+    *, instance: Instance, actor_kind: str, actor: User | None = None
+) -> Instance:
+    """Mark the instance subscribed (billing keeps the period). An expired or
+    cancelled instance becomes usable again as "Desconectado": it needs a new
+    QR code. Atomic."""
+    now = timezone.now()
+    current = Instance.objects.select_for_update().get(pk=instance.pk)
+    if current.state in (S.EXPIRED, S.CANCELLED):
+        return lifecycle.transition(
+            instance=current,
+            to_state=S.DISCONNECTED,
+            cause=_("Assinatura ativada"),
+            actor_kind=actor_kind,
+            actor=actor,
+            subscribed_since=now,
+        )
+    Instance.objects.filter(pk=instance.pk).update(subscribed_since=now, updated_at=now)
+    current.subscribed_since = now
+    return current
+
+
+def instance_subscription_end(
+    *, instance: Instance, actor_kind: str, actor: User | None = None
+) -> Instance:
+    """The subscription was cancelled: close the engine session and move the
+    instance to "Cancelada". The session is closed first and a failure there
+    does not keep the cancellation from being recorded."""
+    if instance.state in (S.CONNECTED, S.WAITING_SCAN):
+        _logout_quietly(instance)
+    return lifecycle.transition(
+        instance=instance,
+        to_state=S.CANCELLED,
+        cause=_("Assinatura cancelada pelo cliente")
+        if actor_kind == ActorKind.CUSTOMER
+        else _("Assinatura cancelada"),
+        actor_kind=actor_kind,
+        actor=actor,
+        subscribed_since=None,
+        **_CLEARED_QR,
+    )
 
 
 def engine_tick() -> None:

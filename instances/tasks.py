@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from instances import messaging, services
+from instances import emails, messaging, services
 from instances.engines.base import EngineUnavailable
 
 
@@ -33,3 +33,14 @@ def messages_dispatch_task() -> None:
 @shared_task(ignore_result=True)
 def messages_queued_sweep_task() -> None:
     messaging.messages_queued_sweep()
+
+
+@shared_task(ignore_result=True)
+def instances_trial_expire_task() -> None:
+    """Beat, every minute: expire the instances whose trial ended."""
+    services.instances_trial_expire()
+
+
+@shared_task(ignore_result=True)
+def instance_trial_expired_email_task(instance_id: str) -> None:
+    emails.trial_expired_send(instance_id=instance_id)

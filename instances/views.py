@@ -203,6 +203,9 @@ def instance_delete(request: HttpRequest, instance_id) -> HttpResponse:
         )
     try:
         services.instance_delete(instance=instance)
+    except services.InstanceError as error:
+        messages.error(request, str(error))
+        return redirect("instances:detail", instance.pk)
     except EngineError:
         messages.error(request, _(ENGINE_DOWN))
         return redirect("instances:detail", instance.pk)

@@ -169,6 +169,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("ENGINE_TICK_SECONDS", default=2.0),
         "options": {"expires": 10},
     },
+    "instances-trial-expire": {
+        "task": "instances.tasks.instances_trial_expire_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     # Postpaid: on the 1st (CELERY_TIMEZONE is São Paulo), last month's invoices.
     "invoices-issue": {
         "task": "billing.tasks.invoices_issue_task",
@@ -193,6 +198,23 @@ EVOLUTION_API_URL = env("EVOLUTION_API_URL", default="http://127.0.0.1:8080").rs
 EVOLUTION_API_KEY = env("EVOLUTION_API_KEY", default="")
 # Shared secret the engine sends with every event it posts to /motor/eventos/.
 ENGINE_EVENTS_SECRET = env("ENGINE_EVENTS_SECRET", default="")
+
+# Payments (see billing/providers/): the built-in simulated provider by
+# default, Asaas v3 with PAYMENT_PROVIDER=asaas.
+PAYMENT_PROVIDER = {
+    "simulated": "billing.providers.simulated.SimulatedProvider",
+    "asaas": "billing.providers.asaas.AsaasProvider",
+}[env("PAYMENT_PROVIDER", default="simulated")]
+ASAAS_API_URL = env("ASAAS_API_URL", default="https://api-sandbox.asaas.com/v3").rstrip(
+    "/"
+)
+ASAAS_API_KEY = env("ASAAS_API_KEY", default="")
+# The token the provider sends with each payment notification.
+PAYMENT_WEBHOOK_TOKEN = env("PAYMENT_WEBHOOK_TOKEN", default="")
+# Where the simulated provider's PIX charges point.
+BILLING_PIX_KEY = env("BILLING_PIX_KEY", default="pix@plugmessage.local")
+BILLING_PIX_NAME = env("BILLING_PIX_NAME", default="PlugMessage")
+BILLING_PIX_CITY = env("BILLING_PIX_CITY", default="Sao Paulo")
 
 # Webhooks. Loopback receivers (and plain http) are for `make run` and the
 # tests only: off by default, so production never posts inside its network.

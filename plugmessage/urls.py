@@ -14,7 +14,7 @@ urlpatterns = [
     path("minha-conta/", include("accounts.urls")),
     path("instancias/", include("instances.urls")),
     path("instancias/", include("webhooks.urls")),
-    path("boletos/", include("billing.urls")),
+    path("", include("billing.urls")),
     path("suporte/", include("support.urls")),
     path("admin/", admin.site.urls),
     path("", api.urls),

@@ -61,3 +61,11 @@ def seconds_left(moment: datetime | None) -> int:
 @register.simple_tag
 def qr_image(content: str):
     return qr_svg(content)
+
+
+@register.filter
+def may_work(instance) -> bool:
+    """Subscribed, or within its trial (rule 6)."""
+    from instances.messaging import instance_may_work
+
+    return instance_may_work(instance)

@@ -453,6 +453,9 @@ def test_an_unreadable_csv_line_is_reported_not_a_crash(owner_client, live):
 )
 @pytest.mark.django_db
 def test_reconnecting_after_three_days(live, owner, number, limit):
+    # Past the 2-day trial: a subscribed instance.
+    Instance.objects.filter(pk=live.pk).update(subscribed_since=timezone.now())
+    live.refresh_from_db()
     with time_machine.travel(timezone.now() + timedelta(days=3)):
         services.instance_disconnect(instance=live, actor_kind="customer", actor=owner)
         live.refresh_from_db()

@@ -1,0 +1,85 @@
+"""The payment provider interface: what billing asks of a provider (a
+customer, a boleto-and-PIX charge, its cancellation) and what it hears back
+(payment notifications). Adapters import nothing from the rest of the project."""
+
+from dataclasses import dataclass
+from datetime import date
+
+
+class ProviderError(Exception):
+    """The provider refused a request; the message says why."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached or failed; try again later."""
+
+
+class NotificationRefused(Exception):
+    """A payment notification that must not be trusted (wrong token, bad body)."""
+
+
+@dataclass(frozen=True)
+class Payer:
+    reference: str  # our id for the account
+    name: str
+    document: str  # CPF or CNPJ, digits only
+    email: str
+    postal_code: str
+    street: str
+    number: str
+    complement: str
+    district: str
+    city: str
+    state: str
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    customer_ref: str
+    reference: str  # our id for the charge: appears on the boleto and the PIX txid
+    amount_cents: int
+    due_date: date
+    description: str
+    fine_basis_points: int
+    monthly_interest_basis_points: int
+
+
+@dataclass(frozen=True)
+class IssuedCharge:
+    provider_ref: str
+    barcode: str
+    linha_digitavel: str
+    nosso_numero: str
+    pix_payload: str
+
+
+@dataclass(frozen=True)
+class PaymentNotice:
+    """Money received for a charge, as the provider reports it. `notice_ref`
+    is the same however often the provider repeats the notification."""
+
+    notice_ref: str
+    charge_ref: str
+    paid_on: date
+    amount_cents: int
+    method: str  # "boleto" or "pix"
+
+
+class PaymentProvider:
+    name = ""
+
+    def customer_ensure(self, payer: Payer, *, known_ref: str = "") -> str:
+        """The provider's id for this payer, created when `known_ref` is empty."""
+        raise NotImplementedError
+
+    def charge_create(self, request: ChargeRequest) -> IssuedCharge:
+        raise NotImplementedError
+
+    def charge_cancel(self, provider_ref: str) -> None:
+        raise NotImplementedError
+
+    def notification_parse(self, headers: dict, body: bytes) -> PaymentNotice | None:
+        """A payment notification posted by the provider: the payment it
+        reports, or None for events that are not a payment. Raises
+        NotificationRefused when it must not be trusted."""
+        raise NotImplementedError

@@ -1,0 +1,30 @@
+"""Emails of the instances app, one function per kind."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from instances.models import Instance
+
+
+def trial_expired_send(*, instance_id: str) -> None:
+    """Tell the owner that an instance's trial ended and how to go on."""
+    instance = Instance.objects.select_related("owner").filter(pk=instance_id).first()
+    if instance is None or instance.subscribed_since is not None:
+        return  # deleted or subscribed since: nothing to say
+    context = {
+        "instance": instance,
+        "subscribe_url": settings.SITE_URL
+        + reverse("billing:subscribe", args=[instance.pk]),
+    }
+    subject = render_to_string("emails/trial_expired_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject,
+        render_to_string("emails/trial_expired_body.txt", context),
+        to=[instance.owner.email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/trial_expired_body.html", context), "text/html"
+    )
+    message.send()

@@ -1,0 +1,46 @@
+import pytest
+
+from billing.models import BillingProfile
+from instances import services
+from instances.engines import engine_get
+from instances.models import SimulatedSession
+
+
+def live_instance(owner, name="Loja", number="5511987654321"):
+    """An instance connected through the simulator, in its trial."""
+    instance = services.instance_connect(
+        instance=services.instance_create(owner=owner, name=name),
+        actor_kind="customer",
+    )
+    code = SimulatedSession.objects.get(engine_ref=instance.engine_ref).code
+    services.engine_events_apply([engine_get().phone_scan(code, number)])
+    instance.refresh_from_db()
+    return instance
+
+
+def billing_profile_for(user, **values):
+    return BillingProfile.objects.create(
+        account=user,
+        **{
+            "name": "Loja da Ana Ltda",
+            "document": "11222333000181",
+            "email": "financeiro@loja.com.br",
+            "postal_code": "01310100",
+            "street": "Avenida Paulista",
+            "number": "1000",
+            "district": "Bela Vista",
+            "city": "São Paulo",
+            "state": "SP",
+            **values,
+        },
+    )
+
+
+@pytest.fixture
+def live(db, owner):
+    return live_instance(owner)
+
+
+@pytest.fixture
+def profile(db, owner):
+    return billing_profile_for(owner)
