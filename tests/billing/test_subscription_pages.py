@@ -25,7 +25,9 @@ VALID = {
 
 
 def test_the_instance_page_shows_the_trial_time_left_and_assinar(owner_client, live):
-    body = owner_client.get(reverse("instances:detail", args=[live.pk])).content.decode()
+    body = owner_client.get(
+        reverse("instances:detail", args=[live.pk])
+    ).content.decode()
     assert "Teste grátis: termina em 1 dia e 23 h" in body
     assert reverse("billing:subscribe", args=[live.pk]) in body
     listing = owner_client.get(reverse("instances:list")).content.decode()
@@ -80,7 +82,9 @@ def test_bad_billing_data_is_refused_and_nothing_typed_is_lost(
 
 def test_with_billing_data_on_file_it_asks_only_to_confirm(owner_client, owner, live):
     billing_profile_for(owner)
-    body = owner_client.get(reverse("billing:subscribe", args=[live.pk])).content.decode()
+    body = owner_client.get(
+        reverse("billing:subscribe", args=[live.pk])
+    ).content.decode()
     assert 'name="document"' not in body
     assert "11.222.333/0001-81" in body
     owner_client.post(reverse("billing:subscribe", args=[live.pk]))
@@ -99,14 +103,18 @@ def test_cancelling_asks_first_and_states_the_rule(owner_client, owner, live):
     assert response.status_code == 302
     live.refresh_from_db()
     assert live.state == InstanceState.CANCELLED
-    page = owner_client.get(reverse("instances:detail", args=[live.pk])).content.decode()
+    page = owner_client.get(
+        reverse("instances:detail", args=[live.pk])
+    ).content.decode()
     assert "Assinar de novo" in page
 
 
 def test_a_subscribed_instance_is_not_deleted_from_the_panel(owner_client, owner, live):
     billing_profile_for(owner)
     owner_client.post(reverse("billing:subscribe", args=[live.pk]))
-    response = owner_client.post(reverse("instances:delete", args=[live.pk]), follow=True)
+    response = owner_client.post(
+        reverse("instances:delete", args=[live.pk]), follow=True
+    )
     assert "Cancele a assinatura desta instância antes de excluí-la." in (
         response.content.decode()
     )
