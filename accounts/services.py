@@ -8,10 +8,18 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
+
+# The audited staff actions the Suporte group may run (besides viewing all).
+STAFF_ACTION_PERMISSIONS = [
+    ("accounts", "change_user_email"),
+    ("billing", "mark_invoice_paid"),
+    ("billing", "reissue_invoice"),
+]
 
 
 def support_group_sync(*, using: str = "default") -> Group:
@@ -19,9 +27,10 @@ def support_group_sync(*, using: str = "default") -> Group:
     every model, plus the audited email change. Idempotent."""
     group, _created = Group.objects.using(using).get_or_create(name=SUPPORT_GROUP_NAME)
     permissions = Permission.objects.using(using).filter(codename__startswith="view_")
-    extra = Permission.objects.using(using).filter(
-        content_type__app_label="accounts", codename="change_user_email"
-    )
+    actions = Q()
+    for app_label, codename in STAFF_ACTION_PERMISSIONS:
+        actions |= Q(content_type__app_label=app_label, codename=codename)
+    extra = Permission.objects.using(using).filter(actions)
     group.permissions.add(*permissions, *extra)
     return group
 

@@ -185,6 +185,10 @@ class Invoice(models.Model):
         verbose_name = _("fatura")
         verbose_name_plural = _("faturas")
         ordering = ["-period", "-issued_at"]
+        permissions = [
+            ("mark_invoice_paid", _("Pode marcar uma fatura como paga (auditado)")),
+            ("reissue_invoice", _("Pode gerar a 2ª via de uma fatura (auditado)")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "period"], name="billing_one_invoice_per_period"

@@ -40,3 +40,7 @@ def invoice_for_user(user: User, invoice_id) -> Invoice | None:
 
 def charge_active(invoice: Invoice) -> Charge | None:
     return invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
+
+
+def charge_latest(invoice: Invoice) -> Charge | None:
+    return invoice.charges.order_by("-created_at").first()

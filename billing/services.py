@@ -1,29 +1,47 @@
 """Billing services: the current plan, postpaid monthly invoices (pro rata by
 day) and their issuing. Money is integer centavos; days are São Paulo days."""
 
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from itertools import islice
 
-from django.db import transaction
+from celery import current_app
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import audit_record_create
 from billing import prorata
 from billing.models import (
     BillingProfile,
+    Charge,
+    ChargeStatus,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
     Plan,
     SubscriptionPeriod,
 )
+from billing.providers import provider_get
+from billing.providers.base import (
+    ChargeRequest,
+    Payer,
+    PaymentNotice,
+    ProviderError,
+)
 from instances import services as instance_services
 from instances.models import ActorKind, Instance
+
+logger = logging.getLogger(__name__)
 
 ISSUE_BATCH = 500
 # An invoice issued late (by hand, for an old month) still gives the customer
@@ -145,6 +163,11 @@ def invoices_issue_for_period(*, period: date, today: date | None = None) -> int
     created = 0
     while batch := list(islice(accounts, ISSUE_BATCH)):
         created += _issue_batch(batch, period, plan, due_date)
+    if created:
+        # Boletos and PIX come from the provider, one call each: not here.
+        transaction.on_commit(
+            partial(current_app.send_task, "billing.tasks.charges_issue_pending_task")
+        )
     return created
 
 
@@ -256,3 +279,303 @@ def billing_profile_save(*, account: User, values: dict) -> BillingProfile:
         account=account, defaults=values
     )
     return profile
+
+
+# Charges (boleto and PIX), payments and the 2ª via.
+
+REISSUE_DAYS_TO_PAY = 3
+
+
+class PaymentUnknown(Exception):
+    """A payment notification for a charge this system never issued."""
+
+
+def _payer(profile: BillingProfile) -> Payer:
+    return Payer(
+        reference=str(profile.account_id),
+        name=profile.name,
+        document=profile.document,
+        email=profile.email,
+        postal_code=profile.postal_code,
+        street=profile.street,
+        number=profile.number,
+        complement=profile.complement,
+        district=profile.district,
+        city=profile.city,
+        uf=profile.state,
+    )
+
+
+def _txid(invoice: Invoice, sequence: int) -> str:
+    """What the boleto and the PIX charge carry to find the invoice again:
+    letters and digits only, at most 25 (the PIX txid limit)."""
+    return f"PM{invoice.period:%Y%m}{invoice.pk.hex[:12].upper()}{sequence:02d}"
+
+
+def charge_issue(
+    *,
+    invoice: Invoice,
+    due_date: date | None = None,
+    fine_cents: int = 0,
+    interest_cents: int = 0,
+    reissue: bool = False,
+) -> Charge:
+    """Issue, through the payment provider, the boleto and PIX charge of an
+    open invoice (at most one active charge per invoice: the invoice row is
+    locked while the provider answers). Raises ProviderError when the
+    provider refuses or is unreachable; nothing is recorded then."""
+    plan = plan_current()
+    provider = provider_get()
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
+        if active is not None or invoice.status != InvoiceStatus.OPEN:
+            return active
+        profile = BillingProfile.objects.get(account_id=invoice.account_id)
+        customer_ref = provider.customer_ensure(
+            _payer(profile), known_ref=profile.provider_customer_ref
+        )
+        if customer_ref != profile.provider_customer_ref:
+            BillingProfile.objects.filter(pk=profile.pk).update(
+                provider_customer_ref=customer_ref
+            )
+        amount = invoice.total_cents + fine_cents + interest_cents
+        due = due_date or invoice.due_date
+        issued = provider.charge_create(
+            ChargeRequest(
+                customer_ref=customer_ref,
+                reference=_txid(invoice, invoice.charges.count() + 1),
+                amount_cents=amount,
+                due_date=due,
+                description=_("PlugMessage – uso de %(month)s")
+                % {"month": f"{invoice.period:%m/%Y}"},
+                fine_basis_points=plan.fine_basis_points,
+                monthly_interest_basis_points=plan.monthly_interest_basis_points,
+            )
+        )
+        return Charge.objects.create(
+            invoice=invoice,
+            provider=provider.name,
+            provider_ref=issued.provider_ref,
+            due_date=due,
+            amount_cents=amount,
+            fine_cents=fine_cents,
+            interest_cents=interest_cents,
+            barcode=issued.barcode,
+            linha_digitavel=issued.linha_digitavel,
+            nosso_numero=issued.nosso_numero,
+            pix_payload=issued.pix_payload,
+            is_reissue=reissue,
+        )
+
+
+def charges_issue_pending() -> int:
+    """Issue the charge of every open invoice that has none yet and email the
+    invoice to its customer. Idempotent; an invoice the provider refuses now
+    is tried again on the next run. Returns how many were issued."""
+    pending = Invoice.objects.filter(status=InvoiceStatus.OPEN, charges__isnull=True)
+    issued = 0
+    for invoice in pending.order_by("issued_at")[:1000]:
+        try:
+            charge_issue(invoice=invoice)
+        except ProviderError:
+            logger.warning("provider refused the charge of invoice %s", invoice.pk)
+            continue
+        _email_later("invoice_issued", invoice)
+        issued += 1
+    return issued
+
+
+def _email_later(kind: str, invoice: Invoice) -> None:
+    transaction.on_commit(
+        partial(
+            current_app.send_task,
+            "billing.tasks.invoice_email_task",
+            args=[kind, str(invoice.pk)],
+        )
+    )
+
+
+def late_charges(invoice: Invoice, today: date, plan: Plan) -> tuple[int, int]:
+    """Fine and interest of an overdue invoice: the fine once, interest per
+    day late at the monthly rate ÷ 30 (pro rata die), both rounded half up."""
+    days_late = max(0, (today - invoice.due_date).days)
+    total = invoice.total_cents
+    fine = (2 * total * plan.fine_basis_points + 10_000) // 20_000
+    interest = (
+        2 * total * plan.monthly_interest_basis_points * days_late + 300_000
+    ) // 600_000
+    return fine, interest
+
+
+def invoice_reissue(
+    *,
+    invoice: Invoice,
+    today: date | None = None,
+    actor: User | None = None,
+    reason: str = "",
+) -> Charge:
+    """ "Gerar 2ª via" of an overdue invoice: the active boleto is cancelled at
+    the provider and a new one issued, due in 3 days, with the fine and the
+    interest added. Staff (actor) must give a reason, which is audited.
+    Raises BillingError when the invoice is not open and overdue."""
+    today = today or timezone.localdate()
+    active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
+    due = active.due_date if active else invoice.due_date
+    if invoice.status != InvoiceStatus.OPEN or due >= today:
+        raise BillingError(_("Só uma fatura em aberto e vencida tem 2ª via."))
+    if actor is not None and actor.is_staff and not reason.strip():
+        raise BillingError(_("Informe o motivo."))
+    fine, interest = late_charges(invoice, today, plan_current())
+    provider = provider_get()
+    if active is not None:
+        provider.charge_cancel(active.provider_ref)
+    with transaction.atomic():
+        if active is not None:
+            Charge.objects.filter(pk=active.pk, status=ChargeStatus.ACTIVE).update(
+                status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
+            )
+        charge = charge_issue(
+            invoice=invoice,
+            due_date=today + timedelta(days=REISSUE_DAYS_TO_PAY),
+            fine_cents=fine,
+            interest_cents=interest,
+            reissue=True,
+        )
+        if actor is not None and actor.is_staff:
+            audit_record_create(
+                actor=actor,
+                customer=invoice.account,
+                action="invoice_reissue",
+                target=f"{_('Fatura')} {invoice.number}",
+                before={"linha_digitavel": active.linha_digitavel if active else ""},
+                after={
+                    "linha_digitavel": charge.linha_digitavel,
+                    "due_date": charge.due_date.isoformat(),
+                    "amount_cents": charge.amount_cents,
+                },
+                reason=reason,
+            )
+    return charge
+
+
+def _invoice_paid(invoice: Invoice, payment: Payment) -> None:
+    Invoice.objects.filter(pk=invoice.pk).update(
+        status=InvoiceStatus.PAID, paid_at=timezone.now()
+    )
+    invoice.status = InvoiceStatus.PAID
+    _email_later("payment_received", invoice)
+
+
+def payment_record(*, notice: PaymentNotice, provider_name: str) -> Payment:
+    """Record money the provider reports for one of our charges. Idempotent:
+    the same notification twice (or at the same moment) records one payment.
+    Raises PaymentUnknown for a charge this system never issued."""
+    existing = Payment.objects.filter(
+        provider=provider_name, provider_payment_ref=notice.notice_ref
+    ).first()
+    if existing is not None:
+        return existing
+    charge = (
+        Charge.objects.select_related("invoice")
+        .filter(provider=provider_name, provider_ref=notice.charge_ref)
+        .first()
+    )
+    if charge is None:
+        raise PaymentUnknown(notice.charge_ref)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                invoice=charge.invoice,
+                charge=charge,
+                paid_on=notice.paid_on,
+                amount_cents=notice.amount_cents,
+                method=notice.method
+                if notice.method in PaymentMethod.values
+                else PaymentMethod.BOLETO,
+                provider=provider_name,
+                provider_payment_ref=notice.notice_ref,
+            )
+            Charge.objects.filter(pk=charge.pk).update(status=ChargeStatus.PAID)
+            if charge.invoice.status == InvoiceStatus.OPEN:
+                _invoice_paid(charge.invoice, payment)
+    except IntegrityError:  # the same notification, recorded at the same moment
+        return Payment.objects.get(
+            provider=provider_name, provider_payment_ref=notice.notice_ref
+        )
+    return payment
+
+
+def invoice_mark_paid(
+    *, invoice: Invoice, actor: User, reason: str, paid_on: date | None = None
+) -> Payment:
+    """Staff record a payment received outside the provider ("Marcar como
+    pago"): a manual payment of the whole amount, the active boleto cancelled
+    so it cannot be paid twice, and an audit record. Raises BillingError for
+    an invoice that is not open or an empty reason."""
+    if not reason.strip():
+        raise BillingError(_("Informe o motivo."))
+    if invoice.status != InvoiceStatus.OPEN:
+        raise BillingError(_("Esta fatura não está em aberto."))
+    active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
+    if active is not None:
+        provider_get().charge_cancel(active.provider_ref)
+    with transaction.atomic():
+        if active is not None:
+            Charge.objects.filter(pk=active.pk).update(
+                status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
+            )
+        payment = Payment.objects.create(
+            invoice=invoice,
+            paid_on=paid_on or timezone.localdate(),
+            amount_cents=active.amount_cents if active else invoice.total_cents,
+            method=PaymentMethod.MANUAL,
+            recorded_by=actor,
+        )
+        _invoice_paid(invoice, payment)
+        audit_record_create(
+            actor=actor,
+            customer=invoice.account,
+            action="invoice_mark_paid",
+            target=f"{_('Fatura')} {invoice.number}",
+            before={"status": InvoiceStatus.OPEN},
+            after={"status": InvoiceStatus.PAID, "amount_cents": payment.amount_cents},
+            reason=reason,
+        )
+    return payment
+
+
+REMIND_DAYS_BEFORE = 3
+
+
+def invoices_remind(*, today: date | None = None) -> int:
+    """Beat, daily: email "vence em 3 dias" and "venceu" once per invoice.
+    Returns how many emails were queued."""
+    today = today or timezone.localdate()
+    queued = 0
+    due_soon = Invoice.objects.filter(
+        status=InvoiceStatus.OPEN,
+        reminded_at__isnull=True,
+        due_date__gt=today,
+        due_date__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
+    )
+    for invoice in due_soon:
+        with transaction.atomic():
+            if Invoice.objects.filter(pk=invoice.pk, reminded_at__isnull=True).update(
+                reminded_at=timezone.now()
+            ):
+                _email_later("invoice_due_soon", invoice)
+                queued += 1
+    overdue = Invoice.objects.filter(
+        status=InvoiceStatus.OPEN,
+        overdue_notified_at__isnull=True,
+        due_date__lt=today,
+    )
+    for invoice in overdue:
+        with transaction.atomic():
+            if Invoice.objects.filter(
+                pk=invoice.pk, overdue_notified_at__isnull=True
+            ).update(overdue_notified_at=timezone.now()):
+                _email_later("invoice_overdue", invoice)
+                queued += 1
+    return queued

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from billing import services
+from billing import emails, services
 
 
 @shared_task(ignore_result=True)
@@ -10,3 +10,20 @@ def invoices_issue_task() -> None:
     ended. Idempotent, so a repeated or late run changes nothing."""
     last_month = timezone.localdate().replace(day=1) - timezone.timedelta(days=1)
     services.invoices_issue_for_period(period=last_month.replace(day=1))
+
+
+@shared_task(ignore_result=True)
+def charges_issue_pending_task() -> None:
+    """After issuing, and hourly: the boleto and PIX of each new invoice."""
+    services.charges_issue_pending()
+
+
+@shared_task(ignore_result=True)
+def invoices_remind_task() -> None:
+    """Beat, daily: "vence em 3 dias" and "venceu" emails."""
+    services.invoices_remind()
+
+
+@shared_task(ignore_result=True)
+def invoice_email_task(kind: str, invoice_id: str) -> None:
+    emails.invoice_email_send(kind=kind, invoice_id=invoice_id)

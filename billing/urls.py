@@ -11,5 +11,18 @@ urlpatterns = [
         views.subscription_cancel,
         name="cancel",
     ),
+    path("boletos/<uuid:invoice_id>/", views.boleto, name="boleto"),
+    path("boletos/<uuid:invoice_id>/pdf/", views.boleto_pdf, name="boleto_pdf"),
+    path(
+        "boletos/<uuid:invoice_id>/segunda-via/",
+        views.invoice_reissue,
+        name="reissue",
+    ),
+    path(
+        "boletos/<uuid:invoice_id>/simular-pagamento/",
+        views.payment_simulate,
+        name="simulate_payment",
+    ),
+    path("pagamentos/notificacoes/", views.payment_webhook, name="payment_webhook"),
     path("minha-conta/cobranca/", views.billing_profile_edit, name="profile"),
 ]

@@ -1,16 +1,28 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import selectors, services
+from billing.boleto import Boleto, i25_svg
 from billing.forms import BillingProfileForm
-from billing.models import Plan
+from billing.models import Invoice
+from billing.pdf import invoice_pdf
+from billing.providers import provider_get
+from billing.providers.base import NotificationRefused, PaymentNotice, ProviderError
+from billing.providers.simulated import SimulatedProvider
 from instances import selectors as instance_selectors
 from instances.models import Instance
+from instances.qr import qr_svg
 
 
 def _get_instance_for_user(request: HttpRequest, instance_id) -> Instance:
@@ -106,7 +118,146 @@ def subscription_cancel(request: HttpRequest, instance_id) -> HttpResponse:
     return redirect("instances:detail", instance.pk)
 
 
+def _get_invoice_for_user(request: HttpRequest, invoice_id) -> Invoice:
+    invoice = selectors.invoice_for_user(request.user, invoice_id)
+    if invoice is None:
+        raise Http404
+    return invoice
+
+
 @login_required
 @require_GET
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "billing/invoice_list.html", {"plan": Plan.objects.first()})
+    """ "Boletos": what this month has accrued so far, the open invoices with
+    their boleto and PIX, and the payment history."""
+    today = timezone.localdate()
+    preview = services.invoice_preview_lines(account=request.user, today=today)
+    return render(
+        request,
+        "billing/invoice_list.html",
+        {
+            "open_invoices": selectors.invoices_open_for_user(request.user),
+            "payments": selectors.payments_for_user(request.user)[:50],
+            "preview": preview,
+            "preview_total": sum(line.amount_cents for line in preview),
+            "preview_month": today,
+            "today": today,
+            "plan": services.plan_current(),
+            "simulate_payments": settings.DEBUG
+            and provider_get().name == SimulatedProvider.name,
+        },
+    )
+
+
+@login_required
+@require_GET
+def boleto(request: HttpRequest, invoice_id) -> HttpResponse:
+    """The invoice and its boleto, ready to print (print CSS), with the PIX QR."""
+    invoice = _get_invoice_for_user(request, invoice_id)
+    charge = selectors.charge_active(invoice) or selectors.charge_latest(invoice)
+    return render(
+        request,
+        "billing/boleto.html",
+        {
+            "invoice": invoice,
+            "charge": charge,
+            "linha": Boleto(
+                charge.barcode, charge.linha_digitavel
+            ).linha_digitavel_formatted
+            if charge
+            else "",
+            "barcode_svg": mark_safe(i25_svg(charge.barcode, height=50))  # noqa: S308
+            if charge
+            else "",
+            "pix_qr": qr_svg(charge.pix_payload) if charge else "",
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def boleto_pdf(request: HttpRequest, invoice_id) -> HttpResponse:
+    invoice = _get_invoice_for_user(request, invoice_id)
+    charge = selectors.charge_active(invoice) or selectors.charge_latest(invoice)
+    response = HttpResponse(
+        invoice_pdf(invoice, charge), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="plugmessage-fatura-{invoice.period:%Y-%m}.pdf"'
+    )
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_reissue(request: HttpRequest, invoice_id) -> HttpResponse:
+    """ "Gerar 2ª via" of an overdue invoice, after a confirmation that shows
+    the new amount."""
+    invoice = _get_invoice_for_user(request, invoice_id)
+    today = timezone.localdate()
+    if request.method == "POST":
+        try:
+            services.invoice_reissue(invoice=invoice, today=today, actor=request.user)
+        except (services.BillingError, ProviderError) as error:
+            messages.error(request, str(error))
+            return redirect("billing:invoices")
+        messages.success(request, _("2ª via gerada. O boleto anterior foi cancelado."))
+        return redirect("billing:boleto", invoice.pk)
+    fine, interest = services.late_charges(invoice, today, services.plan_current())
+    return render(
+        request,
+        "billing/reissue.html",
+        {
+            "invoice": invoice,
+            "fine": fine,
+            "interest": interest,
+            "total": invoice.total_cents + fine + interest,
+            "new_due": today + timedelta(days=services.REISSUE_DAYS_TO_PAY),
+            "plan": services.plan_current(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def payment_simulate(request: HttpRequest, invoice_id) -> HttpResponse:
+    """ "Simular pagamento" (DEBUG with the simulated provider only): records
+    the payment of the active charge as the provider's notification would."""
+    if not settings.DEBUG or provider_get().name != SimulatedProvider.name:
+        raise Http404
+    invoice = _get_invoice_for_user(request, invoice_id)
+    charge = selectors.charge_active(invoice)
+    if charge is None:
+        raise Http404
+    services.payment_record(
+        notice=PaymentNotice(
+            notice_ref=f"sim-{charge.provider_ref}",
+            charge_ref=charge.provider_ref,
+            paid_on=timezone.localdate(),
+            amount_cents=charge.amount_cents,
+            method=request.POST.get("method", "pix"),
+        ),
+        provider_name=charge.provider,
+    )
+    messages.success(request, _("Pagamento simulado registrado."))
+    return redirect("billing:invoices")
+
+
+@csrf_exempt
+@require_POST
+def payment_webhook(request: HttpRequest) -> HttpResponse:
+    """The payment provider's notifications. A wrong token → 401; a charge we
+    never issued → 404; nothing is recorded for either. Idempotent."""
+    provider = provider_get()
+    try:
+        notice = provider.notification_parse(request.headers, request.body)
+    except NotificationRefused as error:
+        return JsonResponse({"erro": str(error)}, status=401)
+    if notice is None:
+        return JsonResponse({"ok": True, "ignorado": True})
+    try:
+        payment = services.payment_record(notice=notice, provider_name=provider.name)
+    except services.PaymentUnknown:
+        return JsonResponse({"erro": "cobrança desconhecida"}, status=404)
+    return JsonResponse({"ok": True, "pagamento": payment.pk})

@@ -19,6 +19,10 @@ def navigation(request: HttpRequest) -> dict:
             section = "docs"
         elif match.view_name == "support:best_practices":
             section = "best_practices"
+        elif match.view_name == "billing:profile":
+            section = "account"
+        elif match.view_name in ("billing:subscribe", "billing:cancel"):
+            section = "instances"
         elif match.url_name in _ACCOUNT_URL_NAMES:
             section = "account"
         else:

@@ -179,6 +179,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.invoices_issue_task",
         "schedule": crontab(minute=5, hour=0, day_of_month=1),
     },
+    "charges-issue-pending": {
+        "task": "billing.tasks.charges_issue_pending_task",
+        "schedule": crontab(minute=20),
+    },
+    "invoices-remind": {
+        "task": "billing.tasks.invoices_remind_task",
+        "schedule": crontab(minute=0, hour=9),
+    },
     "heartbeat-beat": {
         "task": "plugmessage.tasks.heartbeat_record_task",
         "schedule": 60.0,

@@ -2,6 +2,7 @@
 customer, a boleto-and-PIX charge, its cancellation) and what it hears back
 (payment notifications). Adapters import nothing from the rest of the project."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,7 +31,7 @@ class Payer:
     complement: str
     district: str
     city: str
-    state: str
+    uf: str  # the state, as its two letters
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ class PaymentProvider:
     def charge_cancel(self, provider_ref: str) -> None:
         raise NotImplementedError
 
-    def notification_parse(self, headers: dict, body: bytes) -> PaymentNotice | None:
+    def notification_parse(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> PaymentNotice | None:
         """A payment notification posted by the provider: the payment it
         reports, or None for events that are not a payment. Raises
         NotificationRefused when it must not be trusted."""

@@ -4,6 +4,7 @@ recorded by staff in the admin or, with DEBUG on, by "Simular pagamento"."""
 
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import date
 
 from django.conf import settings
@@ -57,7 +58,9 @@ class SimulatedProvider(PaymentProvider):
     def charge_cancel(self, provider_ref: str) -> None:
         return None
 
-    def notification_parse(self, headers: dict, body: bytes) -> PaymentNotice | None:
+    def notification_parse(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> PaymentNotice | None:
         """The simulator's own notification (what "Simular pagamento" posts):
         JSON with charge, paid_on, amount_cents and method."""
         expected = settings.PAYMENT_WEBHOOK_TOKEN

@@ -41,8 +41,18 @@
     });
   }
 
+  // Print buttons: <button data-print hidden>; without JavaScript the
+  // browser's own print command does the same.
+  function setUpPrintButtons(root) {
+    root.querySelectorAll("button[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpCopyButtons(document);
+    setUpPrintButtons(document);
     tick();
     setInterval(tick, 1000);
   });

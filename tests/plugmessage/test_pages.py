@@ -51,7 +51,6 @@ def test_each_page_sends_an_anonymous_visitor_to_login(client, name, entry):
 @pytest.mark.parametrize(
     "name",
     [
-        "billing:invoices",
         "support:home",
         "support:best_practices",
     ],

@@ -1,0 +1,218 @@
+"""Billing in the Django admin: read-only for support, with two audited
+actions on invoices ("Marcar como pago", "Gerar 2ª via") that ask for a
+reason. Only superusers change the plan's price."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from billing import services
+from billing.models import (
+    BillingProfile,
+    Charge,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Plan,
+    SubscriptionPeriod,
+)
+from billing.providers.base import ProviderError
+from billing.templatetags.billing_tags import brl
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "price", "due_day", "is_current", "updated_at")
+
+    @admin.display(description=_("preço mensal"))
+    def price(self, plan: Plan) -> str:
+        return brl(plan.monthly_price_cents)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(ReadOnlyAdmin):
+    list_display = ("name", "document", "email", "city", "state", "account")
+    search_fields = ("name", "document", "email", "account__email")
+    list_select_related = ("account",)
+
+
+@admin.register(SubscriptionPeriod)
+class SubscriptionPeriodAdmin(ReadOnlyAdmin):
+    list_display = ("instance_name", "account", "started_at", "ended_at")
+    list_filter = ("ended_at",)
+    search_fields = ("instance_name", "account__email", "instance_uuid")
+    list_select_related = ("account",)
+
+
+class InvoiceLineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = (
+        "instance_name",
+        "days",
+        "days_in_month",
+        "unit_price_cents",
+        "amount_cents",
+    )
+    readonly_fields = fields
+
+
+class ChargeInline(ReadOnlyInline):
+    model = Charge
+    fields = (
+        "status",
+        "due_date",
+        "amount_cents",
+        "linha_digitavel",
+        "is_reissue",
+        "created_at",
+    )
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = (
+        "paid_on",
+        "amount_cents",
+        "method",
+        "provider_payment_ref",
+        "recorded_by",
+    )
+    readonly_fields = fields
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motivo"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Fica no registro de auditoria, com quem fez e quando."),
+    )
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = (
+        "number",
+        "account",
+        "period",
+        "total",
+        "status",
+        "due_date",
+        "paid_at",
+    )
+    list_filter = ("status", "period")
+    search_fields = ("account__email", "bill_to_name", "bill_to_document")
+    date_hierarchy = "period"
+    list_select_related = ("account",)
+    inlines = [InvoiceLineInline, ChargeInline, PaymentInline]
+    actions = ["mark_paid", "reissue"]
+
+    @admin.display(description=_("total"))
+    def total(self, invoice: Invoice) -> str:
+        return brl(invoice.total_cents)
+
+    def has_mark_paid_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.mark_invoice_paid")
+
+    def has_reissue_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.reissue_invoice")
+
+    @admin.action(
+        description=_("Marcar como pago (com motivo, auditado)"),
+        permissions=["mark_paid"],
+    )
+    def mark_paid(self, request: HttpRequest, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            action="mark_paid",
+            title=_("Marcar como paga"),
+            explain=_(
+                "Registra um pagamento manual do valor em aberto e cancela o boleto "
+                "ativo, para que não seja pago duas vezes."
+            ),
+            run=lambda invoice, reason: services.invoice_mark_paid(
+                invoice=invoice, actor=request.user, reason=reason
+            ),
+            done=_("Fatura marcada como paga e registrada na auditoria."),
+        )
+
+    @admin.action(
+        description=_("Gerar 2ª via (com motivo, auditado)"), permissions=["reissue"]
+    )
+    def reissue(self, request: HttpRequest, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            action="reissue",
+            title=_("Gerar 2ª via"),
+            explain=_(
+                "Cancela o boleto vencido e emite outro, com vencimento em 3 dias, "
+                "multa e juros conforme o plano."
+            ),
+            run=lambda invoice, reason: services.invoice_reissue(
+                invoice=invoice, actor=request.user, reason=reason
+            ),
+            done=_("2ª via gerada e registrada na auditoria."),
+        )
+
+    def _with_reason(self, request, queryset, *, action, title, explain, run, done):
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("Selecione exatamente uma fatura."), messages.ERROR
+            )
+            return None
+        invoice = queryset.get()
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                run(invoice, form.cleaned_data["reason"])
+            except (services.BillingError, ProviderError) as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return None
+            self.message_user(request, done, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{title}: {invoice.number}",
+            "opts": self.model._meta,
+            "invoice": invoice,
+            "explain": explain,
+            "form": form,
+            "action_name": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/billing/reason.html", context)

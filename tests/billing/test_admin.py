@@ -1,0 +1,144 @@
+"""Billing in the admin: invoices filtered by status and period with their
+lines, the two audited actions, and who may change the price."""
+
+from datetime import date, datetime
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AuditRecord
+from billing import services
+from billing.models import (
+    Charge,
+    ChargeStatus,
+    Invoice,
+    InvoiceStatus,
+    Plan,
+    SubscriptionPeriod,
+)
+from tests.billing.conftest import billing_profile_for
+from tests.factories import InstanceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invoice(owner):
+    billing_profile_for(owner)
+    instance = InstanceFactory(owner=owner, name="Vendas")
+    SubscriptionPeriod.objects.create(
+        account=owner,
+        instance=instance,
+        instance_uuid=instance.pk,
+        instance_name=instance.name,
+        started_at=timezone.make_aware(datetime(2026, 10, 1)),
+    )
+    services.invoices_issue_for_period(
+        period=date(2026, 10, 1), today=date(2026, 11, 1)
+    )
+    invoice = Invoice.objects.get()
+    services.charge_issue(invoice=invoice)
+    return invoice
+
+
+def test_staff_filter_invoices_by_status_and_period_and_see_the_lines(
+    staff_client, invoice
+):
+    url = reverse("admin:billing_invoice_changelist")
+    assert (
+        invoice.number
+        in staff_client.get(url, {"status__exact": "open"}).content.decode()
+    )
+    assert (
+        invoice.number
+        not in staff_client.get(url, {"status__exact": "paid"}).content.decode()
+    )
+    assert (
+        invoice.number
+        in staff_client.get(url, {"period": "2026-10-01"}).content.decode()
+    )
+    page = staff_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+    body = page.content.decode()
+    assert "Vendas" in body and "9900" in body
+    assert 'name="status"' not in body  # read-only
+
+
+def _action(client, invoice, action, reason=None):
+    data = {"action": action, ACTION_CHECKBOX_NAME: [str(invoice.pk)]}
+    if reason is not None:
+        data.update(apply="1", reason=reason)
+    return client.post(reverse("admin:billing_invoice_changelist"), data, follow=True)
+
+
+def test_marking_paid_asks_for_a_reason_and_writes_an_audit_record(
+    staff_client, staff, invoice
+):
+    page = _action(staff_client, invoice, "mark_paid").content.decode()
+    assert "Motivo" in page
+    page = _action(staff_client, invoice, "mark_paid", reason="").content.decode()
+    assert "Este campo é obrigatório" in page
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN
+    page = _action(staff_client, invoice, "mark_paid", reason="PIX visto no extrato")
+    assert "registrada na auditoria" in page.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    record = AuditRecord.objects.get()
+    assert (record.actor, record.action, record.reason) == (
+        staff,
+        "invoice_mark_paid",
+        "PIX visto no extrato",
+    )
+
+
+def test_the_2a_via_action_is_audited(staff_client, staff, invoice):
+    from time_machine import travel
+
+    with travel(timezone.make_aware(datetime(2026, 11, 20, 10)), tick=False):
+        page = _action(
+            staff_client, invoice, "reissue", reason="Cliente pediu por telefone"
+        )
+    assert "2ª via gerada" in page.content.decode()
+    assert Charge.objects.filter(status=ChargeStatus.CANCELLED).count() == 1
+    record = AuditRecord.objects.get()
+    assert record.action == "invoice_reissue"
+    assert record.after["due_date"] == "2026-11-23"
+
+
+def test_support_cannot_change_the_price_or_delete_invoices(staff_client, invoice):
+    plan = Plan.objects.get(is_current=True)
+    url = reverse("admin:billing_plan_change", args=[plan.pk])
+    staff_client.post(url, {"name": "X", "monthly_price_cents": 1, "due_day": 10})
+    plan.refresh_from_db()
+    assert plan.monthly_price_cents == 9900
+    delete = reverse("admin:billing_invoice_delete", args=[invoice.pk])
+    assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+    assert Invoice.objects.filter(pk=invoice.pk).exists()
+
+
+def test_a_superuser_changes_the_price(client):
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    plan = Plan.objects.get(is_current=True)
+    response = client.post(
+        reverse("admin:billing_plan_change", args=[plan.pk]),
+        {
+            "name": "PlugMessage",
+            "monthly_price_cents": 12900,
+            "fine_basis_points": 200,
+            "monthly_interest_basis_points": 100,
+            "due_day": 10,
+            "is_current": "on",
+        },
+    )
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.monthly_price_cents == 12900
+
+
+def test_customers_cannot_open_the_billing_admin(owner_client, invoice):
+    response = owner_client.get(reverse("admin:billing_invoice_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
