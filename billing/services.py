@@ -53,7 +53,11 @@ def plan_current() -> Plan:
     """The plan in force (a data migration creates the default one)."""
     plan = Plan.objects.filter(is_current=True).first()
     if plan is None:
-        plan = Plan.objects.create(name="PlugMessage", monthly_price_cents=9900)
+        try:
+            with transaction.atomic():
+                plan = Plan.objects.create(name="PlugMessage", monthly_price_cents=9900)
+        except IntegrityError:  # created at the same moment elsewhere
+            plan = Plan.objects.get(is_current=True)
     return plan
 
 

@@ -132,11 +132,18 @@ def test_the_same_notification_at_the_same_moment_records_one_payment():
     invoice = invoice_for(UserFactory())
     charge = services.charge_issue(invoice=invoice)
     barrier = threading.Barrier(4)
+    recorded, errors = [], []
 
     def deliver():
         try:
             barrier.wait(timeout=20)
-            services.payment_record(notice=_notice(charge), provider_name="simulated")
+            recorded.append(
+                services.payment_record(
+                    notice=_notice(charge), provider_name="simulated"
+                )
+            )
+        except Exception as error:  # noqa: BLE001 - reported by the assert below
+            errors.append(error)
         finally:
             connections.close_all()
 
@@ -145,6 +152,8 @@ def test_the_same_notification_at_the_same_moment_records_one_payment():
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert errors == []
+    assert len({payment.pk for payment in recorded}) == 1 and len(recorded) == 4
     assert Payment.objects.count() == 1
 
 

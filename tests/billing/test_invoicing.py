@@ -189,12 +189,14 @@ def test_two_runs_started_at_the_same_moment_make_one_invoice_per_account():
         subscribed(InstanceFactory(owner=user), sp(2026, 10, 2))
         subscribed(InstanceFactory(owner=user), sp(2026, 10, 20))
     barrier = threading.Barrier(2)
-    created = []
+    created, errors = [], []
 
     def run():
         try:
             barrier.wait(timeout=20)
             created.append(services.invoices_issue_for_period(period=OCTOBER))
+        except Exception as error:  # noqa: BLE001 - reported by the assert below
+            errors.append(error)
         finally:
             connections.close_all()
 
@@ -204,7 +206,8 @@ def test_two_runs_started_at_the_same_moment_make_one_invoice_per_account():
     for thread in threads:
         thread.join(timeout=60)
 
-    assert sum(created) == 20
+    assert errors == []
+    assert len(created) == 2 and sum(created) == 20
     assert Invoice.objects.count() == 20
     assert InvoiceLine.objects.count() == 40
     for invoice in Invoice.objects.prefetch_related("lines"):
