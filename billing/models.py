@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.documents import document_format
+
 
 class Plan(models.Model):
     """The price of one subscribed instance per month, and what an overdue
@@ -85,12 +87,7 @@ class BillingProfile(models.Model):
 
     @property
     def document_formatted(self) -> str:
-        d = self.document
-        if len(d) == 11:
-            return f"{d[:3]}.{d[3:6]}.{d[6:9]}-{d[9:]}"
-        if len(d) == 14:
-            return f"{d[:2]}.{d[2:5]}.{d[5:8]}/{d[8:12]}-{d[12:]}"
-        return d
+        return document_format(self.document)
 
     @property
     def address(self) -> str:

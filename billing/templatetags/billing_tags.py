@@ -1,5 +1,7 @@
 from django import template
 
+from billing.documents import document_format
+
 register = template.Library()
 
 
@@ -18,3 +20,8 @@ def basis_points(value: int) -> str:
     """200 → "2", 150 → "1,5" (percent)."""
     whole, rest = divmod(int(value), 100)
     return f"{whole}" if not rest else f"{whole},{rest:02d}".rstrip("0")
+
+
+@register.filter
+def document(digits: str) -> str:
+    return document_format(digits or "")

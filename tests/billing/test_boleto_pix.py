@@ -244,3 +244,17 @@ def test_names_and_cities_are_plain_ascii_within_their_limits():
     assert fields["54"] == "123.45"
     assert fields["62"] == "0517FAT202610ABCDEF12"
     assert fields["63"] == pix.crc16(payload[:-4])
+
+
+def test_the_pdf_draws_the_same_bars_as_the_page():
+    from reportlab.graphics.barcode.common import I2of5
+
+    barcode = PUBLISHED[1][0]
+    drawn = I2of5(barcode, checksum=0, bearers=0, quiet=0, ratio=3)
+    drawn.validate()
+    drawn.encode()
+    ours = "".join(
+        ("B" if width > 1 else "b") if is_bar else ("S" if width > 1 else "s")
+        for is_bar, width in boleto.i25_modules(barcode)
+    )
+    assert drawn.decompose() == ours
