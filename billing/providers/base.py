@@ -8,7 +8,12 @@ from datetime import date
 
 
 class ProviderError(Exception):
-    """The provider refused a request; the message says why."""
+    """The provider refused a request; the message says why, `status` is the
+    HTTP status when there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 class ProviderUnavailable(ProviderError):
