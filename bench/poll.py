@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -223,6 +224,11 @@ renders the fragment with the QR code, which happens once per new code (every
 20–60 s) per open page.
 """
     path.write_text(text.rstrip() + "\n\n" + section)
+
+
+def _with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 if __name__ == "__main__":

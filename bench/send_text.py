@@ -25,9 +25,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from poll import _env, measure, start_web  # noqa: E402
-
-from webhooks import _with_db  # noqa: E402
+from poll import _env, _with_db, measure, start_web  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,9 +26,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from poll import _with_db
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 300
@@ -52,11 +52,6 @@ def _serve(port_queue) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port_queue.put(server.server_address[1])
     server.serve_forever()
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _env(args, var_dir: str, database_url: str | None) -> dict:

@@ -288,6 +288,7 @@ def billing_profile_save(*, account: User, values: dict) -> BillingProfile:
 # Charges (boleto and PIX), payments and the 2ª via.
 
 REISSUE_DAYS_TO_PAY = 3
+CHARGE_BATCH = 200
 
 
 class PaymentUnknown(Exception):
@@ -378,8 +379,9 @@ def charges_issue_pending() -> int:
     invoice to its customer. Idempotent; an invoice the provider refuses now
     is tried again on the next run. Returns how many were issued."""
     pending = Invoice.objects.filter(status=InvoiceStatus.OPEN, charges__isnull=True)
+    batch = list(pending.order_by("issued_at")[:CHARGE_BATCH])
     issued = 0
-    for invoice in pending.order_by("issued_at")[:1000]:
+    for invoice in batch:
         try:
             charge_issue(invoice=invoice)
         except ProviderError:
@@ -387,6 +389,11 @@ def charges_issue_pending() -> int:
             continue
         _email_later("invoice_issued", invoice)
         issued += 1
+    if len(batch) == CHARGE_BATCH and issued:
+        # More are waiting (the 1st of the month): another task takes them.
+        transaction.on_commit(
+            partial(current_app.send_task, "billing.tasks.charges_issue_pending_task")
+        )
     return issued
 
 

@@ -233,3 +233,20 @@ def test_reminders_go_once_three_days_before_and_once_when_overdue(
     ]
     invoice_email_send(kind="invoice_overdue", invoice_id=str(invoice.pk))
     assert "vencida" in mail.outbox[0].subject
+
+
+@pytest.mark.django_db
+def test_a_full_batch_of_charges_asks_for_another_run(
+    owner, other, queued, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(services, "CHARGE_BATCH", 1)
+    invoice_for(owner)
+    invoice_for(other)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.charges_issue_pending() == 1
+    assert ("billing.tasks.charges_issue_pending_task", []) in queued
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.charges_issue_pending() == 1
+        assert services.charges_issue_pending() == 0
+    assert Charge.objects.count() == 2
