@@ -7,9 +7,10 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_actions import reason_action
 from accounts.forms import StaffEmailChangeForm
 from accounts.models import AuditRecord, User
-from accounts.services import user_email_change_by_staff
+from accounts.services import user_email_change_by_staff, user_verification_resend
 
 admin.site.site_header = _("PlugMessage — administração")
 admin.site.site_title = _("PlugMessage")
@@ -55,7 +56,7 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
-    actions = ["change_email_with_reason"]
+    actions = ["change_email_with_reason", "resend_verification"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None):
         # The email is changed only by the audited action, never by editing.
@@ -65,6 +66,30 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_change_email_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.change_user_email")
+
+    def has_resend_verification_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.resend_user_verification")
+
+    @admin.action(
+        description=_("Reenviar e-mail de verificação (com motivo, auditado)"),
+        permissions=["resend_verification"],
+    )
+    def resend_verification(self, request: HttpRequest, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset,
+            action="resend_verification",
+            title=_("Reenviar e-mail de verificação"),
+            summary=lambda user: user.email,
+            explain=_(
+                "O cliente recebe de novo o link para confirmar o e-mail da conta."
+            ),
+            run=lambda user, data: user_verification_resend(
+                user=user, actor=request.user, reason=data["reason"], request=request
+            ),
+            done=_("E-mail de verificação reenviado e registrado na auditoria."),
+        )
 
     @admin.action(
         description=_("Alterar e-mail (com motivo, auditado)"),

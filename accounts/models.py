@@ -72,6 +72,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
         permissions = [
             ("change_user_email", _("Pode alterar o e-mail de um cliente (auditado)")),
+            (
+                "resend_user_verification",
+                _("Pode reenviar o e-mail de verificação (auditado)"),
+            ),
         ]
 
     def __str__(self) -> str:

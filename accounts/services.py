@@ -17,6 +17,10 @@ from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
 # The audited staff actions the Suporte group may run (besides viewing all).
 STAFF_ACTION_PERMISSIONS = [
     ("accounts", "change_user_email"),
+    ("accounts", "resend_user_verification"),
+    ("instances", "extend_instance_trial"),
+    ("instances", "force_instance_disconnect"),
+    ("support", "change_ticket"),
     ("billing", "mark_invoice_paid"),
     ("billing", "reissue_invoice"),
 ]
@@ -170,3 +174,30 @@ def demo_accounts_ensure() -> list[dict]:
             defaults={"verified": True, "primary": True},
         )
     return [dict(login) for login in DEMO_LOGINS]
+
+
+def user_verification_resend(
+    *, user: User, actor: User, reason: str, request: HttpRequest | None = None
+) -> EmailAddress:
+    """Send the customer's unverified address its confirmation link again,
+    with an audit record. Raises ValidationError when the address is already
+    verified or the reason is empty."""
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is None:
+        address = EmailAddress.objects.create(
+            user=user, email=user.email, primary=True, verified=False
+        )
+    if address.verified:
+        raise ValidationError(_("Este e-mail já está verificado."))
+    with transaction.atomic():
+        audit_record_create(
+            actor=actor,
+            customer=user,
+            action="verification_resend",
+            target=f"{_('Usuário')} #{user.pk}",
+            before={"email": user.email, "verified": False},
+            after={"confirmation_sent": True},
+            reason=reason,
+        )
+        transaction.on_commit(partial(_confirmation_send, address, request))
+    return address

@@ -2,12 +2,11 @@
 actions on invoices ("Marcar como pago", "Gerar 2ª via") that ask for a
 reason. Only superusers change the plan's price."""
 
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_actions import reason_action
 from billing import services
 from billing.models import (
     BillingProfile,
@@ -114,14 +113,6 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Motivo"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Fica no registro de auditoria, com quem fez e quando."),
-    )
-
-
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
     list_display = (
@@ -155,64 +146,50 @@ class InvoiceAdmin(ReadOnlyAdmin):
         permissions=["mark_paid"],
     )
     def mark_paid(self, request: HttpRequest, queryset):
-        return self._with_reason(
+        return reason_action(
+            self,
             request,
             queryset,
             action="mark_paid",
             title=_("Marcar como paga"),
+            summary=_summary,
             explain=_(
                 "Registra um pagamento manual do valor em aberto e cancela o boleto "
                 "ativo, para que não seja pago duas vezes."
             ),
-            run=lambda invoice, reason: services.invoice_mark_paid(
-                invoice=invoice, actor=request.user, reason=reason
+            run=lambda invoice, data: services.invoice_mark_paid(
+                invoice=invoice, actor=request.user, reason=data["reason"]
             ),
             done=_("Fatura marcada como paga e registrada na auditoria."),
+            errors=(services.BillingError, ProviderError),
         )
 
     @admin.action(
         description=_("Gerar 2ª via (com motivo, auditado)"), permissions=["reissue"]
     )
     def reissue(self, request: HttpRequest, queryset):
-        return self._with_reason(
+        return reason_action(
+            self,
             request,
             queryset,
             action="reissue",
             title=_("Gerar 2ª via"),
+            summary=_summary,
             explain=_(
                 "Cancela o boleto vencido e emite outro, com vencimento em 3 dias, "
                 "multa e juros conforme o plano."
             ),
-            run=lambda invoice, reason: services.invoice_reissue(
-                invoice=invoice, actor=request.user, reason=reason
+            run=lambda invoice, data: services.invoice_reissue(
+                invoice=invoice, actor=request.user, reason=data["reason"]
             ),
             done=_("2ª via gerada e registrada na auditoria."),
+            errors=(services.BillingError, ProviderError),
         )
 
-    def _with_reason(self, request, queryset, *, action, title, explain, run, done):
-        if queryset.count() != 1:
-            self.message_user(
-                request, _("Selecione exatamente uma fatura."), messages.ERROR
-            )
-            return None
-        invoice = queryset.get()
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            try:
-                run(invoice, form.cleaned_data["reason"])
-            except (services.BillingError, ProviderError) as error:
-                self.message_user(request, str(error), messages.ERROR)
-                return None
-            self.message_user(request, done, messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{title}: {invoice.number}",
-            "opts": self.model._meta,
-            "invoice": invoice,
-            "explain": explain,
-            "form": form,
-            "action_name": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/billing/reason.html", context)
+
+def _summary(invoice: Invoice) -> str:
+    return _("Fatura de %(month)s de %(email)s: %(total)s.") % {
+        "month": f"{invoice.period:%m/%Y}",
+        "email": invoice.account.email,
+        "total": brl(invoice.total_cents),
+    }

@@ -3,7 +3,16 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_actions import ReasonForm, reason_action
+from instances import services
+from instances.engines.base import EngineError
 from instances.models import Instance, InstanceEvent
+
+
+class TrialExtendForm(ReasonForm):
+    days = forms.IntegerField(
+        label=_("Dias a mais"), min_value=1, max_value=30, initial=2
+    )
 
 
 class InstanceEventInline(admin.TabularInline):
@@ -78,6 +87,72 @@ class InstanceAdmin(admin.ModelAdmin):
     readonly_fields = tuple(f for f in fields if f != "warmup_plan")
     inlines = [InstanceEventInline]
     form = InstanceAdminForm
+    actions = ["extend_trial", "force_disconnect"]
+
+    def has_extend_trial_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("instances.extend_instance_trial")
+
+    def has_force_disconnect_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("instances.force_instance_disconnect")
+
+    @admin.action(
+        description=_("Estender teste grátis (com motivo, auditado)"),
+        permissions=["extend_trial"],
+    )
+    def extend_trial(self, request: HttpRequest, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset,
+            action="extend_trial",
+            title=_("Estender teste grátis"),
+            summary=lambda i: (
+                _("Teste de “%(name)s” (%(email)s) até %(end)s.")
+                % {"name": i.name, "email": i.owner.email, "end": i.trial_ends_at}
+            ),
+            explain=_(
+                "Os dias contam a partir do fim atual do teste, ou de agora se ele já "
+                "terminou; uma instância expirada volta a poder ser conectada."
+            ),
+            run=lambda instance, data: services.instance_trial_extend(
+                instance=instance,
+                days=data["days"],
+                actor=request.user,
+                reason=data["reason"],
+            ),
+            done=_("Teste estendido e registrado na auditoria."),
+            form_class=TrialExtendForm,
+        )
+
+    @admin.action(
+        description=_("Forçar desconexão (com motivo, auditado)"),
+        permissions=["force_disconnect"],
+    )
+    def force_disconnect(self, request: HttpRequest, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset,
+            action="force_disconnect",
+            title=_("Forçar desconexão"),
+            summary=lambda i: (
+                _("“%(name)s” de %(email)s, número %(phone)s.")
+                % {
+                    "name": i.name,
+                    "email": i.owner.email,
+                    "phone": i.phone_number or "—",
+                }
+            ),
+            explain=_(
+                "Encerra a sessão do WhatsApp deste número na PlugMessage; o cliente "
+                "precisará ler um novo QR Code para voltar."
+            ),
+            run=lambda instance, data: services.instance_force_disconnect(
+                instance=instance, actor=request.user, reason=data["reason"]
+            ),
+            done=_("Instância desconectada e registrada na auditoria."),
+            errors=(services.InstanceError, EngineError),
+        )
 
     @admin.display(description=_("token"))
     def masked_token(self, obj: Instance) -> str:

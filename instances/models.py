@@ -110,6 +110,10 @@ class Instance(models.Model):
         verbose_name = _("instância")
         verbose_name_plural = _("instâncias")
         ordering = ["-created_at"]
+        permissions = [
+            ("extend_instance_trial", _("Pode estender o teste grátis (auditado)")),
+            ("force_instance_disconnect", _("Pode forçar a desconexão (auditado)")),
+        ]
         constraints = [
             # Rule 2: a number is live on at most one instance in the system.
             models.UniqueConstraint(

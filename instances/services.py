@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import audit_record_create
 from instances import health, lifecycle, messaging
 from instances.engines import engine_get
 from instances.engines.base import (
@@ -567,3 +568,78 @@ def _simulated_outcome(event: EngineEvent) -> dict:
     if instance.state == S.CONNECTED:
         return {"connected": True}
     return {"refused": instance.connect_error or _("A conexão não foi aceita.")}
+
+
+# Audited staff actions (the admin).
+
+
+def instance_trial_extend(
+    *, instance: Instance, days: int, actor: User, reason: str
+) -> Instance:
+    """Give an unsubscribed instance `days` more of trial, counted from its
+    current end or from now if it already ended. An expired instance becomes
+    usable again ("Desconectado"). Atomic with its audit record; raises
+    ValidationError for a subscribed instance, a bad number of days or an
+    empty reason."""
+    if not 1 <= days <= 30:
+        raise ValidationError(_("Informe de 1 a 30 dias."))
+    if instance.subscribed_since is not None:
+        raise ValidationError(
+            _("Esta instância já está assinada: não há teste a estender.")
+        )
+    with transaction.atomic():
+        current = Instance.objects.select_for_update().get(pk=instance.pk)
+        before = current.trial_ends_at
+        ends = max(before, timezone.now()) + timedelta(days=days)
+        if current.state == S.EXPIRED:
+            current = lifecycle.transition(
+                instance=current,
+                to_state=S.DISCONNECTED,
+                cause=_("Teste grátis estendido pela equipe"),
+                actor_kind=ActorKind.STAFF,
+                actor=actor,
+                trial_ends_at=ends,
+            )
+        else:
+            Instance.objects.filter(pk=current.pk).update(
+                trial_ends_at=ends, updated_at=timezone.now()
+            )
+            current.trial_ends_at = ends
+        audit_record_create(
+            actor=actor,
+            customer=current.owner,
+            action="trial_extend",
+            target=f"{_('Instância')} {current.name} ({current.pk})",
+            before={"trial_ends_at": before.isoformat()},
+            after={"trial_ends_at": ends.isoformat(), "days": days},
+            reason=reason,
+        )
+    return current
+
+
+def instance_force_disconnect(
+    *, instance: Instance, actor: User, reason: str
+) -> Instance:
+    """Staff log the number out (abuse, a customer's request by phone): the
+    engine session is closed and the instance moved to "Desconectado", with
+    an audit record. Raises InstanceError when it is not connected or
+    waiting, ValidationError for an empty reason, EngineUnavailable when the
+    engine cannot be reached (nothing changes then)."""
+    if instance.state not in (S.CONNECTED, S.WAITING_SCAN):
+        raise InstanceError(_("Esta instância não está conectada."))
+    if not reason.strip():
+        raise ValidationError(_("Informe o motivo da alteração."))
+    engine_get().session_logout(_session(instance))
+    with transaction.atomic():
+        before = instance.state
+        instance = _disconnected(instance, ActorKind.STAFF, actor)
+        audit_record_create(
+            actor=actor,
+            customer=instance.owner,
+            action="instance_force_disconnect",
+            target=f"{_('Instância')} {instance.name} ({instance.pk})",
+            before={"state": before, "phone_number": instance.phone_number},
+            after={"state": instance.state},
+            reason=reason,
+        )
+    return instance

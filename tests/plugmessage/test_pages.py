@@ -48,18 +48,6 @@ def test_each_page_sends_an_anonymous_visitor_to_login(client, name, entry):
     assert response.url == f"{reverse('account_login')}?next={url}"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "support:home",
-        "support:best_practices",
-    ],
-)
-def test_pages_not_built_yet_say_so_honestly(owner_client, name):
-    body = owner_client.get(reverse(name)).content.decode()
-    assert "Em breve" in body
-
-
 def test_the_home_sends_customers_to_instances_and_visitors_to_login(client, owner):
     assert client.get("/").url == reverse("account_login")
     client.force_login(owner)

@@ -1,0 +1,235 @@
+"""Support in the admin: the ticket queue (oldest waiting first) where staff
+reply, assign and resolve, and the customer-360 page."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import F
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AuditRecord, User
+from billing.models import Invoice, Payment
+from instances.models import Instance, InstanceEvent
+from support import services
+from support.models import Customer, Ticket, TicketAttachment, TicketMessage
+from webhooks.models import WebhookEndpoint
+
+
+class TicketMessageInline(admin.StackedInline):
+    model = TicketMessage
+    fields = ("created_at", "author", "from_staff", "body", "files")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("anexos"))
+    def files(self, message: TicketMessage) -> str:
+        return (
+            format_html_join(
+                ", ",
+                '<a href="{}">{}</a>',
+                (
+                    (
+                        reverse(
+                            "admin:support_ticket_attachment",
+                            args=[message.ticket_id, attachment.pk],
+                        ),
+                        attachment.original_name,
+                    )
+                    for attachment in message.attachments.all()
+                ),
+            )
+            or "—"
+        )
+
+
+class TicketAdminForm(forms.ModelForm):
+    reply = forms.CharField(
+        label=_("Responder ao cliente"),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        required=False,
+        help_text=_(
+            "Enviada por e-mail ao cliente; o chamado passa a “Aguardando você”."
+        ),
+    )
+    resolve = forms.BooleanField(
+        label=_("Marcar como resolvido"),
+        required=False,
+        help_text=_("O cliente é avisado por e-mail e pode reabrir respondendo."),
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["assigned_to"]
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """The queue: open tickets, oldest waiting first."""
+
+    form = TicketAdminForm
+    list_display = (
+        "__str__",
+        "account",
+        "category",
+        "status",
+        "waiting_since",
+        "assigned_to",
+        "updated_at",
+    )
+    list_filter = ("status", "category", "assigned_to")
+    search_fields = ("subject", "account__email", "messages__body")
+    list_select_related = ("account", "assigned_to")
+    fields = (
+        "account_link",
+        "category",
+        "subject",
+        "instance",
+        "status",
+        "created_at",
+        "waiting_since",
+        "assigned_to",
+        "reply",
+        "resolve",
+    )
+    readonly_fields = (
+        "account_link",
+        "category",
+        "subject",
+        "instance",
+        "status",
+        "created_at",
+        "waiting_since",
+    )
+    inlines = [TicketMessageInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .order_by(F("waiting_since").asc(nulls_last=True), "-updated_at")
+        )
+
+    @admin.display(description=_("cliente"))
+    def account_link(self, ticket: Ticket) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:support_customer_change", args=[ticket.account_id]),
+            ticket.account.email,
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj: Ticket, form, change) -> None:
+        Ticket.objects.filter(pk=obj.pk).update(assigned_to=obj.assigned_to)
+        if form.cleaned_data.get("reply", "").strip():
+            services.ticket_reply(
+                ticket=obj, author=request.user, body=form.cleaned_data["reply"]
+            )
+        if form.cleaned_data.get("resolve"):
+            services.ticket_resolve(ticket=obj, actor=request.user)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:ticket_id>/anexos/<int:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="support_ticket_attachment",
+            ),
+            *super().get_urls(),
+        ]
+
+    def attachment_view(self, request: HttpRequest, ticket_id: int, attachment_id: int):
+        if not self.has_view_permission(request):
+            raise Http404
+        attachment = get_object_or_404(
+            TicketAttachment, pk=attachment_id, message__ticket_id=ticket_id
+        )
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    """Customer 360: everything about one account on one page."""
+
+    list_display = ("email", "full_name", "date_joined", "is_active")
+    search_fields = ("email", "full_name")
+    ordering = ("-date_joined",)
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).filter(is_staff=False)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("accounts.view_user")
+
+    def change_view(
+        self, request: HttpRequest, object_id, form_url="", extra_context=None
+    ):
+        if not self.has_view_permission(request):
+            raise Http404
+        customer = get_object_or_404(User, pk=object_id)
+        instances = list(
+            Instance.objects.filter(owner=customer).order_by("-created_at")
+        )
+        for instance in instances:
+            instance.last_events = list(
+                InstanceEvent.objects.filter(instance=instance).order_by(
+                    "-created_at", "-id"
+                )[:3]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Cliente: %(email)s") % {"email": customer.email},
+            "customer": customer,
+            "verified": customer.emailaddress_set.filter(verified=True).exists(),
+            "instances": instances,
+            "invoices": Invoice.objects.filter(account=customer).order_by("-period")[
+                :24
+            ],
+            "payments": Payment.objects.filter(invoice__account=customer)
+            .select_related("invoice")
+            .order_by("-paid_on")[:24],
+            "tickets": Ticket.objects.filter(account=customer).order_by("-updated_at")[
+                :24
+            ],
+            "failing_endpoints": WebhookEndpoint.objects.filter(
+                instance__owner=customer
+            )
+            .exclude(failing_since__isnull=True, disabled_at__isnull=True)
+            .select_related("instance"),
+            "audit": AuditRecord.objects.filter(customer=customer).select_related(
+                "actor"
+            )[:50],
+        }
+        return TemplateResponse(request, "admin/support/customer_360.html", context)

@@ -1,0 +1,44 @@
+"""Emails of support: to the customer when the team replies or resolves, to
+the support inbox when a ticket is opened or the customer answers."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from support.models import TicketMessage
+
+TO_CUSTOMER = {"staff_reply", "resolved"}
+KINDS = TO_CUSTOMER | {"opened", "customer_reply"}
+
+
+def ticket_email_send(*, kind: str, message_id: int) -> None:
+    message = (
+        TicketMessage.objects.select_related("ticket__account", "ticket__instance")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None or kind not in KINDS:
+        return
+    ticket = message.ticket
+    context = {
+        "kind": kind,
+        "ticket": ticket,
+        "message": message,
+        "ticket_url": settings.SITE_URL + reverse("support:ticket", args=[ticket.pk]),
+        "admin_url": settings.SITE_URL
+        + reverse("admin:support_ticket_change", args=[ticket.pk]),
+    }
+    to = [ticket.account.email] if kind in TO_CUSTOMER else [settings.SUPPORT_EMAIL]
+    email = EmailMultiAlternatives(
+        render_to_string("emails/ticket_subject.txt", context).strip(),
+        render_to_string("emails/ticket_body.txt", context),
+        to=to,
+        reply_to=[settings.SUPPORT_EMAIL]
+        if kind in TO_CUSTOMER
+        else [ticket.account.email],
+    )
+    email.attach_alternative(
+        render_to_string("emails/ticket_body.html", context), "text/html"
+    )
+    email.send()

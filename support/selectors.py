@@ -1,0 +1,118 @@
+"""Queries of the support pages."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from instances import health
+from instances.models import Instance
+from support.models import Ticket, TicketAttachment, TicketMessage
+
+
+def tickets_for_user(user: User) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(account=user).select_related("instance")
+
+
+def ticket_for_user(user: User, ticket_id) -> Ticket | None:
+    return (
+        Ticket.objects.filter(account=user, pk=ticket_id)
+        .select_related("instance")
+        .prefetch_related(
+            Prefetch(
+                "messages",
+                queryset=TicketMessage.objects.select_related(
+                    "author"
+                ).prefetch_related("attachments"),
+            )
+        )
+        .first()
+    )
+
+
+def attachment_for_user(
+    user: User, ticket_id, attachment_id
+) -> TicketAttachment | None:
+    return TicketAttachment.objects.filter(
+        pk=attachment_id,
+        message__ticket_id=ticket_id,
+        message__ticket__account=user,
+    ).first()
+
+
+@dataclass(frozen=True)
+class PracticeCheck:
+    practice: str  # anchor on the Boas práticas page
+    label: str
+    followed: bool | None  # None: the panel cannot tell
+    detail: str
+
+
+def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
+    """Which good practices an instance follows, as far as the panel knows."""
+    words = [w for w in instance.opt_out_words.split(",") if w.strip()]
+    started = instance.warmup_started_at or instance.connected_at
+    day = (
+        (timezone.localdate() - timezone.localtime(started).date()).days
+        if started
+        else None
+    )
+    activated = instance.number_activated_at
+    waited = (
+        started is not None
+        and activated is not None
+        and timezone.localtime(started).date() > activated
+    )
+    return [
+        PracticeCheck(
+            "maturacao",
+            _("Maturação do número"),
+            None if day is None else day >= 6,
+            _("Ainda não conectado.")
+            if day is None
+            else _("Concluída: o limite diário chegou ao máximo.")
+            if day >= 6
+            else _("Dia %(day)d de 7: limite de hoje %(limit)d envios.")
+            % {"day": day + 1, "limit": health.warmup_limit(instance)},
+        ),
+        PracticeCheck(
+            "descadastro",
+            _("Palavras de descadastro ativas"),
+            bool(words),
+            ", ".join(w.strip() for w in words) or _("Nenhuma palavra configurada."),
+        ),
+        PracticeCheck(
+            "descadastro",
+            _("Confirmação enviada a quem sai"),
+            bool(instance.opt_out_reply.strip()),
+            _("Configurada.")
+            if instance.opt_out_reply.strip()
+            else _("Sem resposta configurada."),
+        ),
+        PracticeCheck(
+            "lista-de-exclusao",
+            _("Lista de exclusão em uso"),
+            instance.exclusions.exists(),
+            _("%(n)d números na lista.") % {"n": instance.exclusions.count()},
+        ),
+        PracticeCheck(
+            "24-horas",
+            _("Esperou 24 h após ativar o número"),
+            waited if activated else None,
+            _("Informe a data de ativação em Editar.")
+            if not activated
+            else _("Conectado depois de completar 24 h.")
+            if waited
+            else _("Conectado (ou ainda não) antes de completar 24 h."),
+        ),
+        PracticeCheck(
+            "perfil",
+            _("Perfil comercial completo"),
+            None,
+            _(
+                "Confira no WhatsApp Business do celular: a PlugMessage não vê o perfil."
+            ),
+        ),
+    ]
