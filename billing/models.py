@@ -20,7 +20,11 @@ class Plan(models.Model):
 
     name = models.CharField(_("nome"), max_length=60)
     monthly_price_cents = models.PositiveIntegerField(
-        _("preço mensal por instância (centavos)")
+        _("preço mensal por instância (centavos)"),
+        help_text=_(
+            "Vale para as faturas emitidas depois da mudança, inclusive a do mês em "
+            "curso; faturas já emitidas não mudam."
+        ),
     )
     fine_basis_points = models.PositiveIntegerField(
         _("multa por atraso (centésimos de %)"), default=200
@@ -174,9 +178,12 @@ class Invoice(models.Model):
     bill_to_name = models.CharField(max_length=120, blank=True)
     bill_to_document = models.CharField(max_length=14, blank=True)
     bill_to_email = models.EmailField(blank=True)
-    bill_to_address = models.CharField(max_length=300, blank=True)
+    bill_to_address = models.CharField(max_length=500, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the provider last refused its charge: refused invoices wait at the
+    # back of the queue instead of blocking the others.
+    charge_refused_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("fatura")
@@ -205,9 +212,11 @@ class Invoice(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return (
-            self.status == InvoiceStatus.OPEN and self.due_date < timezone.localdate()
-        )
+        """Open and past the due date of its active boleto (a 2ª via moves it)."""
+        if self.status != InvoiceStatus.OPEN:
+            return False
+        active = self.charges.filter(status=ChargeStatus.ACTIVE).first()
+        return (active.due_date if active else self.due_date) < timezone.localdate()
 
 
 class InvoiceLine(models.Model):

@@ -51,6 +51,8 @@ def invoice_pdf(invoice: Invoice, charge: Charge | None) -> bytes:
     pdf.drawRightString(right, y, "Valor")
     pdf.setFont("Helvetica", 10)
     for line in invoice.lines.all():
+        if y < BOTTOM:
+            y = _next_page(pdf, height)
         y -= 5.5 * mm
         pdf.drawString(left, y, line.instance_name[:50])
         pdf.drawRightString(left + 110 * mm, y, f"{line.days} de {line.days_in_month}")
@@ -68,10 +70,22 @@ def invoice_pdf(invoice: Invoice, charge: Charge | None) -> bytes:
     )
 
     if charge is not None:
+        if y - BOLETO_HEIGHT < BOTTOM:
+            y = _next_page(pdf, height)
         _boleto(pdf, charge, left, right, y - 14 * mm)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+BOTTOM = 18 * mm
+BOLETO_HEIGHT = 95 * mm
+
+
+def _next_page(pdf, height: float) -> float:
+    pdf.showPage()
+    pdf.setFont("Helvetica", 10)
+    return height - 20 * mm
 
 
 def _document(digits: str) -> str:

@@ -12,7 +12,7 @@ from itertools import islice
 
 from celery import current_app
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -379,13 +379,20 @@ def charges_issue_pending() -> int:
     invoice to its customer. Idempotent; an invoice the provider refuses now
     is tried again on the next run. Returns how many were issued."""
     pending = Invoice.objects.filter(status=InvoiceStatus.OPEN, charges__isnull=True)
-    batch = list(pending.order_by("issued_at")[:CHARGE_BATCH])
+    batch = list(
+        pending.order_by(F("charge_refused_at").asc(nulls_first=True), "issued_at")[
+            :CHARGE_BATCH
+        ]
+    )
     issued = 0
     for invoice in batch:
         try:
             charge_issue(invoice=invoice)
         except ProviderError:
             logger.warning("provider refused the charge of invoice %s", invoice.pk)
+            Invoice.objects.filter(pk=invoice.pk).update(
+                charge_refused_at=timezone.now()
+            )
             continue
         _email_later("invoice_issued", invoice)
         issued += 1
@@ -426,9 +433,9 @@ def invoice_reissue(
     actor: User | None = None,
     reason: str = "",
 ) -> Charge:
-    """ "Gerar 2ª via" of an overdue invoice: the active boleto is cancelled at
-    the provider and a new one issued, due in 3 days, with the fine and the
-    interest added. Staff (actor) must give a reason, which is audited.
+    """ "Gerar 2ª via" of an overdue invoice: a new boleto due in 3 days, with
+    the fine and the interest added; the old one is cancelled here and, after
+    commit, at the provider. Staff (actor) must give a reason, which is audited.
     Raises BillingError when the invoice is not open and overdue."""
     today = today or timezone.localdate()
     active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
@@ -438,10 +445,9 @@ def invoice_reissue(
     if actor is not None and actor.is_staff and not reason.strip():
         raise BillingError(_("Informe o motivo."))
     fine, interest = late_charges(invoice, today, plan_current())
-    provider = provider_get()
-    if active is not None:
-        provider.charge_cancel(active.provider_ref)
     with transaction.atomic():
+        # The old charge is set aside and the new one issued in one
+        # transaction: if the provider refuses the new one, nothing changed.
         if active is not None:
             Charge.objects.filter(pk=active.pk, status=ChargeStatus.ACTIVE).update(
                 status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
@@ -452,6 +458,9 @@ def invoice_reissue(
             fine_cents=fine,
             interest_cents=interest,
             reissue=True,
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(
+            reminded_at=None, overdue_notified_at=None
         )
         if actor is not None and actor.is_staff:
             audit_record_create(
@@ -467,6 +476,8 @@ def invoice_reissue(
                 },
                 reason=reason,
             )
+        if active is not None:
+            transaction.on_commit(partial(_provider_cancel_quietly, active))
     return charge
 
 
@@ -481,7 +492,9 @@ def _invoice_paid(invoice: Invoice, payment: Payment) -> None:
 def payment_record(*, notice: PaymentNotice, provider_name: str) -> Payment:
     """Record money the provider reports for one of our charges. Idempotent:
     the same notification twice (or at the same moment) records one payment.
-    Raises PaymentUnknown for a charge this system never issued."""
+    The invoice is marked paid once what was received covers the charge; a
+    smaller amount is recorded and the invoice stays open. Raises
+    PaymentUnknown for a charge this system never issued."""
     existing = Payment.objects.filter(
         provider=provider_name, provider_payment_ref=notice.notice_ref
     ).first()
@@ -496,8 +509,9 @@ def payment_record(*, notice: PaymentNotice, provider_name: str) -> Payment:
         raise PaymentUnknown(notice.charge_ref)
     try:
         with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().get(pk=charge.invoice_id)
             payment = Payment.objects.create(
-                invoice=charge.invoice,
+                invoice=invoice,
                 charge=charge,
                 paid_on=notice.paid_on,
                 amount_cents=notice.amount_cents,
@@ -507,9 +521,22 @@ def payment_record(*, notice: PaymentNotice, provider_name: str) -> Payment:
                 provider=provider_name,
                 provider_payment_ref=notice.notice_ref,
             )
-            Charge.objects.filter(pk=charge.pk).update(status=ChargeStatus.PAID)
-            if charge.invoice.status == InvoiceStatus.OPEN:
-                _invoice_paid(charge.invoice, payment)
+            received = sum(
+                Payment.objects.filter(charge=charge).values_list(
+                    "amount_cents", flat=True
+                )
+            )
+            if received >= charge.amount_cents:
+                Charge.objects.filter(pk=charge.pk).update(status=ChargeStatus.PAID)
+                if invoice.status == InvoiceStatus.OPEN:
+                    _invoice_paid(invoice, payment)
+            else:
+                logger.warning(
+                    "partial payment of charge %s: %s of %s",
+                    charge.pk,
+                    received,
+                    charge.amount_cents,
+                )
     except IntegrityError:  # the same notification, recorded at the same moment
         return Payment.objects.get(
             provider=provider_name, provider_payment_ref=notice.notice_ref
@@ -521,17 +548,18 @@ def invoice_mark_paid(
     *, invoice: Invoice, actor: User, reason: str, paid_on: date | None = None
 ) -> Payment:
     """Staff record a payment received outside the provider ("Marcar como
-    pago"): a manual payment of the whole amount, the active boleto cancelled
-    so it cannot be paid twice, and an audit record. Raises BillingError for
-    an invoice that is not open or an empty reason."""
+    pago"): a manual payment of the whole amount and an audit record, then
+    the active boleto cancelled at the provider so it cannot be paid twice.
+    Raises BillingError for an invoice that is not open (checked under lock,
+    so a notification arriving at the same moment wins cleanly) or an empty
+    reason."""
     if not reason.strip():
         raise BillingError(_("Informe o motivo."))
-    if invoice.status != InvoiceStatus.OPEN:
-        raise BillingError(_("Esta fatura não está em aberto."))
-    active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
-    if active is not None:
-        provider_get().charge_cancel(active.provider_ref)
     with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.status != InvoiceStatus.OPEN:
+            raise BillingError(_("Esta fatura não está em aberto."))
+        active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
         if active is not None:
             Charge.objects.filter(pk=active.pk).update(
                 status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
@@ -553,7 +581,19 @@ def invoice_mark_paid(
             after={"status": InvoiceStatus.PAID, "amount_cents": payment.amount_cents},
             reason=reason,
         )
+        if active is not None:
+            transaction.on_commit(partial(_provider_cancel_quietly, active))
     return payment
+
+
+def _provider_cancel_quietly(charge: Charge) -> None:
+    """Cancel a charge at the provider once the change that replaced it is
+    committed. A failure is logged: should the old boleto still be paid, the
+    payment is recorded all the same (payments find their charge by id)."""
+    try:
+        provider_get().charge_cancel(charge.provider_ref)
+    except ProviderError:
+        logger.warning("could not cancel charge %s at the provider", charge.pk)
 
 
 REMIND_DAYS_BEFORE = 3
@@ -564,11 +604,13 @@ def invoices_remind(*, today: date | None = None) -> int:
     Returns how many emails were queued."""
     today = today or timezone.localdate()
     queued = 0
+    # The due date is the active boleto's: a 2ª via moves it.
     due_soon = Invoice.objects.filter(
         status=InvoiceStatus.OPEN,
         reminded_at__isnull=True,
-        due_date__gt=today,
-        due_date__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
+        charges__status=ChargeStatus.ACTIVE,
+        charges__due_date__gt=today,
+        charges__due_date__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
     )
     for invoice in due_soon:
         with transaction.atomic():
@@ -580,7 +622,8 @@ def invoices_remind(*, today: date | None = None) -> int:
     overdue = Invoice.objects.filter(
         status=InvoiceStatus.OPEN,
         overdue_notified_at__isnull=True,
-        due_date__lt=today,
+        charges__status=ChargeStatus.ACTIVE,
+        charges__due_date__lt=today,
     )
     for invoice in overdue:
         with transaction.atomic():

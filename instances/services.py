@@ -461,8 +461,6 @@ def instances_trial_expire() -> int:
     ).exclude(state__in=[S.EXPIRED, S.CANCELLED])
     expired = 0
     for instance in ended:
-        if instance.state in (S.CONNECTED, S.WAITING_SCAN):
-            _logout_quietly(instance)
         with transaction.atomic():
             current = Instance.objects.select_for_update().get(pk=instance.pk)
             if current.subscribed_since is not None or current.state in (
@@ -484,6 +482,10 @@ def instances_trial_expire() -> int:
                     args=[str(instance.pk)],
                 )
             )
+        # Only once it is "Expirado": a subscription that came first keeps
+        # its session, one that comes after finds the session closed.
+        if current.engine_ref and instance.state in (S.CONNECTED, S.WAITING_SCAN):
+            _logout_quietly(current)
         expired += 1
     return expired
 

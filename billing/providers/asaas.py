@@ -21,6 +21,7 @@ from billing.providers.base import (
     PaymentProvider,
     ProviderError,
     ProviderUnavailable,
+    notice_check,
 )
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -162,7 +163,9 @@ class AsaasProvider(PaymentProvider):
     ) -> PaymentNotice | None:
         expected = settings.PAYMENT_WEBHOOK_TOKEN
         given = headers.get("asaas-access-token", "")
-        if not expected or not secrets.compare_digest(given, expected):
+        if not expected or not secrets.compare_digest(
+            given.encode("utf-8", "replace"), expected.encode()
+        ):
             raise NotificationRefused("token inválido")
         try:
             data = json.loads(body)
@@ -170,6 +173,8 @@ class AsaasProvider(PaymentProvider):
             payment = data["payment"]
         except (ValueError, KeyError, TypeError) as error:
             raise NotificationRefused("corpo inválido") from error
+        if not isinstance(payment, dict):
+            raise NotificationRefused("corpo inválido")
         if event not in PAID_EVENTS:
             return None
         try:
@@ -178,13 +183,15 @@ class AsaasProvider(PaymentProvider):
                 or payment.get("paymentDate")
                 or payment.get("confirmedDate")
             )
-            return PaymentNotice(
+            amount = _cents(payment["value"])
+            notice = PaymentNotice(
                 # One payment per Asaas payment, whichever events announce it.
-                notice_ref=payment["id"],
-                charge_ref=payment["id"],
+                notice_ref=str(payment["id"]),
+                charge_ref=str(payment["id"]),
                 paid_on=paid_on,
-                amount_cents=_cents(payment["value"]),
+                amount_cents=amount,
                 method="pix" if payment.get("billingType") == "PIX" else "boleto",
             )
         except (ValueError, KeyError, TypeError) as error:
             raise NotificationRefused("pagamento inválido") from error
+        return notice_check(notice)

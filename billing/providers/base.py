@@ -4,7 +4,7 @@ customer, a boleto-and-PIX charge, its cancellation) and what it hears back
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 
 class ProviderError(Exception):
@@ -69,6 +69,18 @@ class PaymentNotice:
     paid_on: date
     amount_cents: int
     method: str  # "boleto" or "pix"
+
+
+def notice_check(notice: PaymentNotice) -> PaymentNotice:
+    """Refuse what no real payment looks like: nothing or less paid, a
+    payment dated more than a day ahead, references too long to be ours."""
+    if notice.amount_cents <= 0:
+        raise NotificationRefused("valor inválido")
+    if notice.paid_on > date.today() + timedelta(days=1):
+        raise NotificationRefused("data de pagamento no futuro")
+    if not 0 < len(notice.notice_ref) <= 80 or not 0 < len(notice.charge_ref) <= 80:
+        raise NotificationRefused("referência inválida")
+    return notice
 
 
 class PaymentProvider:

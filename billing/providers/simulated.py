@@ -17,6 +17,7 @@ from billing.providers.base import (
     Payer,
     PaymentNotice,
     PaymentProvider,
+    notice_check,
 )
 
 # No bank has this code: a simulated boleto can never be paid for real.
@@ -65,16 +66,19 @@ class SimulatedProvider(PaymentProvider):
         JSON with charge, paid_on, amount_cents and method."""
         expected = settings.PAYMENT_WEBHOOK_TOKEN
         given = headers.get("X-PlugMessage-Token", "")
-        if not expected or not secrets.compare_digest(given, expected):
+        if not expected or not secrets.compare_digest(
+            given.encode("utf-8", "replace"), expected.encode()
+        ):
             raise NotificationRefused("token inválido")
         try:
             data = json.loads(body)
-            return PaymentNotice(
+            notice = PaymentNotice(
                 notice_ref=str(data["id"]),
                 charge_ref=str(data["charge"]),
                 paid_on=date.fromisoformat(data["paid_on"]),
                 amount_cents=int(data["amount_cents"]),
-                method=data.get("method", "pix"),
+                method=str(data.get("method", "pix")),
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotificationRefused("corpo inválido") from error
+        return notice_check(notice)

@@ -265,3 +265,18 @@ def test_an_invoice_is_charged_and_paid_through_asaas_once(client, owner, with_a
     assert unknown.status_code == 404
     assert Payment.objects.count() == 1
     assert Charge.objects.count() == 1
+
+
+def test_malformed_asaas_notifications_are_refused(asaas):
+    body = fixture("webhook_payment_received")
+    for broken in (
+        {**body, "payment": "pay_080225913252"},
+        {**body, "payment": {**body["payment"], "value": -10}},
+        {**body, "payment": {**body["payment"], "value": "dez reais"}},
+    ):
+        with pytest.raises(NotificationRefused):
+            provider().notification_parse(
+                {"asaas-access-token": TOKEN}, json.dumps(broken).encode()
+            )
+    with pytest.raises(NotificationRefused):
+        provider().notification_parse({"asaas-access-token": "çãé"}, _webhook())

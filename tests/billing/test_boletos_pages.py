@@ -209,3 +209,51 @@ def test_a_notification_with_a_wrong_token_or_unknown_charge_records_nothing(
     settings.PAYMENT_WEBHOOK_TOKEN = ""
     assert _post(client, body, token="").status_code == 401  # no token configured
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"HTTP_X_PLUGMESSAGE_TOKEN": "tökén"}, None),
+        (
+            {},
+            {
+                "id": "evt-2",
+                "charge": None,
+                "paid_on": "2026-11-08",
+                "amount_cents": -5,
+            },
+        ),
+        (
+            {},
+            {
+                "id": "evt-3",
+                "charge": "x",
+                "paid_on": "2099-01-01",
+                "amount_cents": 9900,
+            },
+        ),
+        ({}, ["não", "é", "um", "objeto"]),
+    ],
+    ids=["non-ascii token", "negative amount", "paid in the future", "not an object"],
+)
+def test_malformed_notifications_are_refused_not_crashes(
+    client, invoice, webhook_token, headers, body
+):
+    charge = invoice.charges.get()
+    payload = body or {
+        "id": "evt-1",
+        "charge": charge.provider_ref,
+        "paid_on": "2026-11-08",
+        "amount_cents": 9900,
+    }
+    if isinstance(payload, dict) and payload.get("charge") is None:
+        payload["charge"] = charge.provider_ref
+    response = client.post(
+        reverse("billing:payment_webhook"),
+        json.dumps(payload),
+        content_type="application/json",
+        **{"HTTP_X_PLUGMESSAGE_TOKEN": TOKEN, **headers},
+    )
+    assert response.status_code == 401
+    assert not Payment.objects.exists()

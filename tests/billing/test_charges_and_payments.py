@@ -250,3 +250,138 @@ def test_a_full_batch_of_charges_asks_for_another_run(
         assert services.charges_issue_pending() == 1
         assert services.charges_issue_pending() == 0
     assert Charge.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_2a_via_the_provider_refuses_changes_nothing(owner, monkeypatch):
+    from billing.providers.base import ProviderError
+    from billing.providers.simulated import SimulatedProvider
+
+    invoice = invoice_for(owner)
+    old = services.charge_issue(invoice=invoice)
+    cancelled = []
+
+    def refuse(self, request):
+        raise ProviderError("recusado")
+
+    monkeypatch.setattr(SimulatedProvider, "charge_create", refuse)
+    monkeypatch.setattr(
+        SimulatedProvider, "charge_cancel", lambda self, ref: cancelled.append(ref)
+    )
+    with pytest.raises(ProviderError):
+        services.invoice_reissue(invoice=invoice, today=date(2026, 11, 25))
+    old.refresh_from_db()
+    assert old.status == ChargeStatus.ACTIVE
+    assert Charge.objects.count() == 1
+    assert cancelled == []
+
+
+@pytest.mark.django_db
+def test_the_old_boleto_is_cancelled_at_the_provider_after_the_2a_via_commits(
+    owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    from billing.providers.simulated import SimulatedProvider
+
+    invoice = invoice_for(owner)
+    old = services.charge_issue(invoice=invoice)
+    cancelled = []
+    monkeypatch.setattr(
+        SimulatedProvider, "charge_cancel", lambda self, ref: cancelled.append(ref)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invoice_reissue(invoice=invoice, today=date(2026, 11, 25))
+    assert cancelled == [old.provider_ref]
+
+
+@pytest.mark.django_db
+def test_a_smaller_payment_is_recorded_and_the_invoice_stays_open(owner, queued):
+    invoice = invoice_for(owner)
+    charge = services.charge_issue(invoice=invoice)
+    partial_notice = PaymentNotice(
+        notice_ref="evt-parcial",
+        charge_ref=charge.provider_ref,
+        paid_on=date(2026, 11, 8),
+        amount_cents=1,
+        method="pix",
+    )
+    services.payment_record(notice=partial_notice, provider_name="simulated")
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN
+    assert Payment.objects.count() == 1
+    rest = PaymentNotice(
+        notice_ref="evt-resto",
+        charge_ref=charge.provider_ref,
+        paid_on=date(2026, 11, 9),
+        amount_cents=charge.amount_cents - 1,
+        method="pix",
+    )
+    services.payment_record(notice=rest, provider_name="simulated")
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+
+
+@pytest.mark.django_db
+def test_a_2a_via_is_reminded_by_its_own_due_date(
+    owner, queued, django_capture_on_commit_callbacks
+):
+    invoice = invoice_for(owner)  # due 10/11
+    services.charge_issue(invoice=invoice)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.invoices_remind(today=date(2026, 11, 12)) == 1  # overdue
+        services.invoice_reissue(invoice=invoice, today=date(2026, 11, 20))  # due 23/11
+        assert services.invoices_remind(today=date(2026, 11, 20)) == 1  # due soon
+        assert services.invoices_remind(today=date(2026, 11, 24)) == 1  # overdue again
+    kinds = [a[0] for n, a in queued if n == "billing.tasks.invoice_email_task"]
+    assert kinds == ["invoice_overdue", "invoice_due_soon", "invoice_overdue"]
+    invoice.refresh_from_db()
+    assert invoice.is_overdue
+
+
+@pytest.mark.django_db
+def test_refused_charges_wait_behind_the_others(owner, other, queued, monkeypatch):
+    from billing.providers.base import ProviderError
+    from billing.providers.simulated import SimulatedProvider
+
+    monkeypatch.setattr(services, "CHARGE_BATCH", 1)
+    first = invoice_for(owner)
+    second = invoice_for(other)
+    real = SimulatedProvider.charge_create
+
+    def refuse_first(self, request):
+        if request.customer_ref == f"sim_cus_{owner.pk}":
+            raise ProviderError("recusado")
+        return real(self, request)
+
+    monkeypatch.setattr(SimulatedProvider, "charge_create", refuse_first)
+    assert services.charges_issue_pending() == 0  # the first is refused
+    assert services.charges_issue_pending() == 1  # the second is not blocked
+    assert Charge.objects.get().invoice == second
+    first.refresh_from_db()
+    assert first.charge_refused_at is not None
+
+
+@pytest.mark.django_db
+def test_the_longest_address_the_form_accepts_fits_the_invoice(owner):
+    from billing.models import BillingProfile
+
+    invoice_for(owner)
+    Invoice.objects.all().delete()
+    BillingProfile.objects.filter(account=owner).update(
+        street="R" * 120,
+        number="9" * 20,
+        complement="C" * 60,
+        district="B" * 60,
+        city="S" * 60,
+    )
+    services.invoices_issue_for_period(period=OCTOBER, today=date(2026, 11, 1))
+    assert len(Invoice.objects.get().bill_to_address) > 300
+
+
+@pytest.mark.django_db
+def test_the_pdf_of_many_instances_goes_on_to_a_second_page(owner):
+    from billing.pdf import invoice_pdf
+
+    invoice = invoice_for(owner, instances=40)
+    charge = services.charge_issue(invoice=invoice)
+    document = invoice_pdf(invoice, charge)
+    assert document.count(b"/Type /Page\n") + document.count(b"/Type /Page ") >= 2
