@@ -5,6 +5,8 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_actions import reason_action
@@ -37,7 +39,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     search_fields = ("email", "full_name")
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "customer_360", "password")}),
         (_("Dados pessoais"), {"fields": ("full_name",)}),
         (
             _("Permissões"),
@@ -62,7 +64,15 @@ class UserAdmin(DjangoUserAdmin):
         # The email is changed only by the audited action, never by editing.
         if obj is None:
             return ()
-        return ("email", "last_login", "date_joined")
+        return ("email", "customer_360", "last_login", "date_joined")
+
+    @admin.display(description=_("Visão 360"))
+    def customer_360(self, user: User) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:support_customer_change", args=[user.pk]),
+            _("Instâncias, faturas, chamados, webhooks e auditoria desta conta"),
+        )
 
     def has_change_email_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.change_user_email")

@@ -207,7 +207,7 @@ QUESTIONS = [
 
 def _plain(text: str) -> str:
     folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore")
-    return folded.decode("ascii").lower()
+    return folded.decode("ascii").lower().replace("-", "")
 
 
 def questions_search(query: str) -> list[Question]:

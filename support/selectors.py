@@ -100,9 +100,11 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
         PracticeCheck(
             "24-horas",
             _("Esperou 24 h após ativar o número"),
-            waited if activated else None,
+            waited if activated and started else None,
             _("Informe a data de ativação em Editar.")
             if not activated
+            else _("Ainda não conectado.")
+            if not started
             else _("Conectado depois de completar 24 h.")
             if waited
             else _("Conectado (ou ainda não) antes de completar 24 h."),

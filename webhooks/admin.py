@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSettings,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -69,3 +75,32 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     )
     exclude = ()
     inlines = [WebhookAttemptInline]
+
+
+@admin.register(WebhookSettings)
+class WebhookSettingsAdmin(ReadOnlyAdmin):
+    """Which signing secret an instance uses, masked: staff can tell a
+    customer which one is current without being able to read it."""
+
+    list_display = ("instance", "masked_secret", "previous_expires_at")
+    search_fields = ("instance__name", "instance__owner__email")
+    fields = (
+        "instance",
+        "masked_secret",
+        "masked_previous_secret",
+        "previous_expires_at",
+    )
+    readonly_fields = fields
+    list_select_related = ("instance",)
+
+    @admin.display(description=_("segredo"))
+    def masked_secret(self, settings: WebhookSettings) -> str:
+        return _mask(settings.secret)
+
+    @admin.display(description=_("segredo anterior"))
+    def masked_previous_secret(self, settings: WebhookSettings) -> str:
+        return _mask(settings.previous_secret)
+
+
+def _mask(secret: str) -> str:
+    return f"{secret[:10]}…{secret[-4:]}" if secret else "—"
