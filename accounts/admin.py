@@ -1,3 +1,5 @@
+from allauth.account import admin as allauth_admin
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -13,6 +15,22 @@ from accounts.admin_actions import reason_action
 from accounts.forms import StaffEmailChangeForm
 from accounts.models import AuditRecord, User
 from accounts.services import user_email_change_by_staff, user_verification_resend
+
+# allauth's own admin for email addresses, imported (and so registered) here
+# to be replaced: its "verify" action would bypass the audited one.
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(allauth_admin.EmailAddressAdmin):
+    actions = []
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
 
 admin.site.site_header = _("PlugMessage — administração")
 admin.site.site_title = _("PlugMessage")

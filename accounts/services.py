@@ -73,6 +73,13 @@ def audit_record_create(
 
 
 @transaction.atomic
+def _customer_only(user: User) -> None:
+    """Support's actions are about customers: a team account is changed only
+    by a superuser, by hand, never through them."""
+    if user.is_staff or user.is_superuser:
+        raise ValidationError(_("Esta ação vale só para contas de clientes."))
+
+
 def user_email_change_by_staff(
     *,
     user: User,
@@ -89,6 +96,7 @@ def user_email_change_by_staff(
     Raises ValidationError for an invalid, unchanged or already used email, or an
     empty reason.
     """
+    _customer_only(user)
     new_email = new_email.strip()
     validate_email(new_email)
     old_email = user.email
@@ -182,6 +190,7 @@ def user_verification_resend(
     """Send the customer's unverified address its confirmation link again,
     with an audit record. Raises ValidationError when the address is already
     verified or the reason is empty."""
+    _customer_only(user)
     address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
     if address is None:
         address = EmailAddress.objects.create(

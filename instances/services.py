@@ -589,6 +589,12 @@ def instance_trial_extend(
         raise ValidationError(
             _("Esta instância já está assinada: não há teste a estender.")
         )
+    if instance.state == S.CANCELLED:
+        raise ValidationError(
+            _(
+                "Esta instância teve a assinatura cancelada: o cliente precisa assinar de novo."
+            )
+        )
     with transaction.atomic():
         current = Instance.objects.select_for_update().get(pk=instance.pk)
         before = current.trial_ends_at

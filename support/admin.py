@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditRecord, User
+from accounts.models import AuditRecord
 from billing.models import Invoice, Payment
 from instances.models import Instance, InstanceEvent
 from support import services
@@ -136,12 +136,14 @@ class TicketAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj: Ticket, form, change) -> None:
         Ticket.objects.filter(pk=obj.pk).update(assigned_to=obj.assigned_to)
-        if form.cleaned_data.get("reply", "").strip():
+        replied = bool(form.cleaned_data.get("reply", "").strip())
+        if replied:
             services.ticket_reply(
                 ticket=obj, author=request.user, body=form.cleaned_data["reply"]
             )
         if form.cleaned_data.get("resolve"):
-            services.ticket_resolve(ticket=obj, actor=request.user)
+            # A reply sent in the same save already told the customer.
+            services.ticket_resolve(ticket=obj, actor=request.user, notify=not replied)
 
     def get_urls(self):
         return [
@@ -197,7 +199,9 @@ class CustomerAdmin(admin.ModelAdmin):
     ):
         if not self.has_view_permission(request):
             raise Http404
-        customer = get_object_or_404(User, pk=object_id)
+        customer = self.get_object(request, object_id)
+        if customer is None:
+            raise Http404
         instances = list(
             Instance.objects.filter(owner=customer).order_by("-created_at")
         )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +49,7 @@ class PracticeCheck:
     label: str
     followed: bool | None  # None: the panel cannot tell
     detail: str
+    url: str = ""  # where the panel lets the customer act on it
 
 
 def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
@@ -59,6 +61,10 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
         if started
         else None
     )
+    plan_days = len(instance.warmup_plan or [1])
+    detail_url = reverse("instances:detail", args=[instance.pk])
+    edit_url = reverse("instances:edit", args=[instance.pk])
+    exclusions_url = reverse("instances:exclusions", args=[instance.pk])
     activated = instance.number_activated_at
     waited = (
         started is not None
@@ -69,19 +75,25 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
         PracticeCheck(
             "maturacao",
             _("Maturação do número"),
-            None if day is None else day >= 6,
+            None if day is None else day >= plan_days - 1,
             _("Ainda não conectado.")
             if day is None
             else _("Concluída: o limite diário chegou ao máximo.")
-            if day >= 6
-            else _("Dia %(day)d de 7: limite de hoje %(limit)d envios.")
-            % {"day": day + 1, "limit": health.warmup_limit(instance)},
+            if day >= plan_days - 1
+            else _("Dia %(day)d de %(days)d: limite de hoje %(limit)d envios.")
+            % {
+                "day": day + 1,
+                "days": plan_days,
+                "limit": health.warmup_limit(instance),
+            },
+            detail_url,
         ),
         PracticeCheck(
             "descadastro",
             _("Palavras de descadastro ativas"),
             bool(words),
             ", ".join(w.strip() for w in words) or _("Nenhuma palavra configurada."),
+            edit_url,
         ),
         PracticeCheck(
             "descadastro",
@@ -90,12 +102,14 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
             _("Configurada.")
             if instance.opt_out_reply.strip()
             else _("Sem resposta configurada."),
+            edit_url,
         ),
         PracticeCheck(
             "lista-de-exclusao",
             _("Lista de exclusão em uso"),
             instance.exclusions.exists(),
             _("%(n)d números na lista.") % {"n": instance.exclusions.count()},
+            exclusions_url,
         ),
         PracticeCheck(
             "24-horas",
@@ -107,7 +121,8 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
             if not started
             else _("Conectado depois de completar 24 h.")
             if waited
-            else _("Conectado (ou ainda não) antes de completar 24 h."),
+            else _("Conectado antes de completar 24 h."),
+            edit_url,
         ),
         PracticeCheck(
             "perfil",

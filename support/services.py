@@ -166,11 +166,18 @@ def ticket_close(*, ticket: Ticket, account: User) -> Ticket:
 
 
 @transaction.atomic
-def ticket_resolve(*, ticket: Ticket, actor: User) -> Ticket:
-    """The team resolves a ticket; the customer is emailed."""
+def ticket_resolve(*, ticket: Ticket, actor: User, notify: bool = True) -> Ticket:
+    """The team resolves a ticket; the customer is emailed (unless `notify`
+    is off: the reply sent with it already was). Resolving a resolved ticket
+    changes nothing."""
+    if (
+        Ticket.objects.select_for_update().get(pk=ticket.pk).status
+        == TicketStatus.RESOLVED
+    ):
+        return ticket
     ticket = _resolved(ticket)
     last = ticket.messages.order_by("-created_at", "-id").first()
-    if last is not None:
+    if notify and last is not None:
         _email_later("resolved", last)
     if ticket.assigned_to_id is None:
         Ticket.objects.filter(pk=ticket.pk).update(assigned_to=actor)

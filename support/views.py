@@ -1,11 +1,15 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from instances import selectors as instance_selectors
 from support import help as help_questions
@@ -16,6 +20,13 @@ from support.models import Ticket, TicketStatus
 FILES_AGAIN = _(
     "Nada foi enviado. Seu texto foi mantido; escolha os arquivos de novo, se quiser."
 )
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def _get_ticket_for_user(request: HttpRequest, ticket_id) -> Ticket:
@@ -43,7 +54,7 @@ def support_home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
     initial = {}
-    if instance_id := request.GET.get("instancia"):
+    if instance_id := _uuid_or_none(request.GET.get("instancia")):
         instance = instance_selectors.instance_for_user(request.user, instance_id)
         if instance is not None:
             initial["instance"] = instance
@@ -73,9 +84,12 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     return render(request, "support/ticket_form.html", {"form": form})
 
 
-@login_required
 @require_GET
 def ticket_detail(request: HttpRequest, ticket_id) -> HttpResponse:
+    if not request.user.is_authenticated:
+        login = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
+        # The thread's refresh would swap the login page into the conversation.
+        return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
     ticket = _get_ticket_for_user(request, ticket_id)
     template = "support/ticket_detail.html"
     if request.htmx:

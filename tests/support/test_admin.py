@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import AuditRecord
 from billing import services as billing_services
 from billing.models import SubscriptionPeriod
+from instances import lifecycle
 from instances import services as instance_services
 from instances.engines import engine_get
 from instances.models import InstanceState, SimulatedSession
@@ -287,3 +288,104 @@ def test_support_sees_webhook_secrets_masked_and_the_user_page_links_to_360(
         reverse("admin:accounts_user_change", args=[owner.pk])
     ).content.decode()
     assert reverse("admin:support_customer_change", args=[owner.pk]) in user_page
+
+
+def test_support_actions_refuse_team_accounts(staff_client):
+    chief = UserFactory(is_staff=True, is_superuser=True, verified_email=False)
+    for action, extra in (
+        ("change_email_with_reason", {"new_email": "outro@evil.test"}),
+        ("resend_verification", {}),
+    ):
+        response = staff_client.post(
+            reverse("admin:accounts_user_changelist"),
+            {
+                "action": action,
+                ACTION_CHECKBOX_NAME: [str(chief.pk)],
+                "apply": "1",
+                "reason": "Tentativa",
+                **extra,
+            },
+            follow=True,
+        )
+        assert "Esta ação vale só para contas de clientes." in response.content.decode()
+    chief.refresh_from_db()
+    assert chief.email != "outro@evil.test"
+    assert not AuditRecord.objects.exists()
+
+
+def test_addresses_cannot_be_marked_verified_without_the_audited_action(
+    staff_client, owner
+):
+    address = EmailAddress.objects.get(user=owner)
+    EmailAddress.objects.filter(pk=address.pk).update(verified=False)
+    page = staff_client.get(
+        reverse("admin:account_emailaddress_changelist")
+    ).content.decode()
+    assert 'value="make_verified"' not in page
+    response = staff_client.post(
+        reverse("admin:account_emailaddress_changelist"),
+        {"action": "make_verified", ACTION_CHECKBOX_NAME: [str(address.pk)]},
+    )
+    assert response.status_code in (200, 302)
+    address.refresh_from_db()
+    assert address.verified is False
+
+
+def test_a_cancelled_instance_has_no_trial_to_extend(staff, owner):
+    instance = InstanceFactory(owner=owner)
+    instance = lifecycle.transition(
+        instance=instance, to_state=InstanceState.CANCELLED, cause="Cancelada"
+    )
+    with pytest.raises(Exception, match="assinar de novo"):
+        instance_services.instance_trial_extend(
+            instance=instance, days=2, actor=staff, reason="Teste"
+        )
+    assert not AuditRecord.objects.exists()
+
+
+def test_replying_and_resolving_in_one_save_emails_once(
+    staff_client, staff, owner, queued, django_capture_on_commit_callbacks
+):
+    ticket = _ticket(owner, "Resolver", 3)
+    url = reverse("admin:support_ticket_change", args=[ticket.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            url,
+            {**_inline(ticket), "reply": "Feito!", "resolve": "on", "assigned_to": ""},
+        )
+    kinds = [args[0] for _name, args in queued]
+    assert kinds == ["staff_reply"]
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.RESOLVED
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_resolve(ticket=ticket, actor=staff)
+    assert [args[0] for _name, args in queued] == ["staff_reply"]
+
+
+def test_the_360_page_is_for_customers_only(staff_client, staff):
+    assert (
+        staff_client.get(
+            reverse("admin:support_customer_change", args=[staff.pk])
+        ).status_code
+        == 404
+    )
+    assert staff_client.get("/admin/support/customer/abc/change/").status_code == 404
+
+
+def test_no_admin_lets_support_delete(rf, staff):
+    from django.contrib import admin
+
+    request = rf.get("/admin/")
+    request.user = staff
+    can_delete = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if model_admin.has_delete_permission(request)
+    ]
+    assert can_delete == []
+    viewable = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if model_admin.has_view_permission(request)
+    ]
+    assert {"support.Ticket", "billing.Invoice", "instances.Instance"} <= set(viewable)

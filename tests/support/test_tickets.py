@@ -262,3 +262,34 @@ def test_customer_success_becomes_a_commercial_ticket(owner_client, queued):
     bad = owner_client.post(reverse("support:customer_success"), {"goal": "x"})
     assert "Este campo é obrigatório" in bad.content.decode()
     assert Ticket.objects.count() == 1
+
+
+def test_plain_text_emails_are_not_html_escaped(owner, queued):
+    ticket = services.ticket_open(
+        account=owner,
+        category="technical",
+        subject='Boleto "duplicado" & O\'Neil',
+        body="A & B <x>",
+    )
+    ticket_email_send(kind="opened", message_id=ticket.messages.get().pk)
+    assert mail.outbox[0].subject.endswith('Boleto "duplicado" & O\'Neil')
+    assert "A & B <x>" in mail.outbox[0].body
+    assert "&amp;" in mail.outbox[0].alternatives[0][0]  # the HTML part escapes
+
+
+def test_a_broken_instance_link_still_opens_the_form(owner_client):
+    response = owner_client.get(reverse("support:ticket_create"), {"instancia": "abc"})
+    assert response.status_code == 200
+
+
+def test_the_thread_refresh_after_logging_out_sends_the_tab_to_log_in(
+    client, owner, queued
+):
+    ticket = services.ticket_open(
+        account=owner, category="technical", subject="X", body="Y"
+    )
+    response = client.get(
+        reverse("support:ticket", args=[ticket.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.headers["HX-Redirect"].startswith("/contas/entrar/")
+    assert client.get(reverse("support:ticket", args=[ticket.pk])).status_code == 302
