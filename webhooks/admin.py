@@ -28,11 +28,13 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = (
         "instance",
         "kind",
-        "url",
+        "url_masked",
         "enabled",
         "failing_since",
         "disabled_at",
     )
+    exclude = ("url",)
+    readonly_fields = ("url_masked",)
     list_filter = ("kind", "enabled", ("disabled_at", admin.EmptyFieldListFilter))
     search_fields = ("url", "instance__name", "instance__owner__email")
     list_select_related = ("instance",)

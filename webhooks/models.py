@@ -1,5 +1,6 @@
 import base64
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db import models
 from django.db.models import Q
@@ -80,7 +81,22 @@ class WebhookEndpoint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.url}"
+        return f"{self.get_kind_display()} → {self.url_masked}"
+
+    @property
+    def url_masked(self) -> str:
+        """The URL with any password and query values hidden: customers put
+        their own tokens there, and staff need the host, not the secrets."""
+        parts = urlsplit(self.url)
+        netloc = parts.netloc
+        if parts.password:
+            netloc = netloc.replace(f":{parts.password}@", ":***@")
+        query = "&".join(
+            f"{pair.split('=', 1)[0]}=***" if "=" in pair else pair
+            for pair in parts.query.split("&")
+            if pair
+        )
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
 
     @property
     def active(self) -> bool:

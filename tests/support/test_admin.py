@@ -389,3 +389,23 @@ def test_no_admin_lets_support_delete(rf, staff):
         if model_admin.has_view_permission(request)
     ]
     assert {"support.Ticket", "billing.Invoice", "instances.Instance"} <= set(viewable)
+
+
+def test_webhook_urls_hide_passwords_and_query_values_from_staff(staff_client, owner):
+    instance = InstanceFactory(owner=owner)
+    endpoint = WebhookEndpoint.objects.create(
+        instance=instance,
+        kind="message.received",
+        url="https://loja:s3nh4@loja.test/hook?token=abc123&modo=1",
+        failing_since=timezone.now(),
+    )
+    assert endpoint.url_masked == "https://loja:***@loja.test/hook?token=***&modo=***"
+    pages = [
+        reverse("admin:webhooks_webhookendpoint_changelist"),
+        reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk]),
+        reverse("admin:support_customer_change", args=[owner.pk]),
+    ]
+    for url in pages:
+        body = staff_client.get(url).content.decode()
+        assert "loja.test/hook" in body, url
+        assert "s3nh4" not in body and "abc123" not in body, url
