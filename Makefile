@@ -25,6 +25,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	@echo "Logins de demonstração:"
 	@$(BIN)/python manage.py demo_setup
+	@$(BIN)/python manage.py billing_demo_setup
 	@echo ""
 	@echo "PlugMessage em http://127.0.0.1:$(PORT)/  (admin em http://127.0.0.1:$(PORT)/admin/)"
 	@echo "Ctrl-C encerra o site, o worker e o beat."

@@ -258,3 +258,22 @@ def test_the_beat_task_on_the_first_invoices_the_month_that_ended(owner, setting
     with time_machine.travel(sp(2026, 11, 1, 0, 5), tick=False):
         invoices_issue_task()
     assert Invoice.objects.get().period == OCTOBER
+
+
+@pytest.mark.django_db
+def test_the_demo_account_gets_last_months_invoice_once():
+    from accounts.services import demo_accounts_ensure
+
+    demo_accounts_ensure()
+    for _ in range(2):
+        call_command("billing_demo_setup", stdout=StringIO())
+    invoice = Invoice.objects.get(account__email="demo@plugmessage.local")
+    assert invoice.lines.get().days == prorata.month_days(invoice.period)
+    assert invoice.charges.count() == 1
+    assert SubscriptionPeriod.objects.filter(ended_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_setup_needs_the_demo_account():
+    with pytest.raises(CommandError, match="demo_setup"):
+        call_command("billing_demo_setup")

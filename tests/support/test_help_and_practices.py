@@ -1,6 +1,8 @@
 """The help centre (search with and without JavaScript) and Boas práticas
 with each instance's checklist."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -72,9 +74,9 @@ def test_the_checklist_shows_what_each_own_instance_follows(owner_client, owner,
     followed = InstanceFactory(owner=owner, name="Cuidada")
     Instance.objects.filter(pk=followed.pk).update(
         opt_out_reply="Pronto, você saiu da lista.",
-        number_activated_at=timezone.localdate() - timezone.timedelta(days=10),
-        connected_at=timezone.now() - timezone.timedelta(days=8),
-        warmup_started_at=timezone.now() - timezone.timedelta(days=8),
+        number_activated_at=timezone.localdate() - timedelta(days=10),
+        connected_at=timezone.now() - timedelta(days=8),
+        warmup_started_at=timezone.now() - timedelta(days=8),
     )
     ExclusionEntry.objects.create(
         instance=followed, phone="+5521998765432", source="customer"

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -23,7 +23,7 @@ class Command(BaseCommand):
                     f"Período inválido: “{period}”. Use AAAA-MM, por exemplo 2026-10."
                 ) from error
         else:
-            chosen = (this_month - timezone.timedelta(days=1)).replace(day=1)
+            chosen = (this_month - timedelta(days=1)).replace(day=1)
         if chosen >= this_month:
             raise CommandError(
                 f"O mês {chosen:%m/%Y} ainda não terminou: só se fatura um mês encerrado."
