@@ -211,6 +211,11 @@ class Invoice(models.Model):
         return f"{self.period:%Y%m}-{str(self.pk)[:8].upper()}"
 
     @property
+    def received_cents(self) -> int:
+        """What was paid so far (uses prefetched payments when there are)."""
+        return sum(payment.amount_cents for payment in self.payments.all())
+
+    @property
     def is_overdue(self) -> bool:
         """Open and past the due date of its active boleto (a 2ª via moves it)."""
         if self.status != InvoiceStatus.OPEN:

@@ -21,6 +21,7 @@ def invoices_open_for_user(user: User) -> QuerySet[Invoice]:
                 to_attr="active_charges",
             ),
             "lines",
+            "payments",
         )
         .order_by("due_date")
     )

@@ -257,3 +257,23 @@ def test_malformed_notifications_are_refused_not_crashes(
     )
     assert response.status_code == 401
     assert not Payment.objects.exists()
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_partial_payment_is_shown_on_the_open_invoice(owner_client, invoice):
+    from billing.providers.base import PaymentNotice
+
+    charge = invoice.charges.get()
+    services.payment_record(
+        notice=PaymentNotice(
+            notice_ref="evt-parcial",
+            charge_ref=charge.provider_ref,
+            paid_on=date(2026, 11, 8),
+            amount_cents=5000,
+            method="pix",
+        ),
+        provider_name=charge.provider,
+    )
+    body = owner_client.get(reverse("billing:invoices")).content.decode()
+    assert "Recebido até agora: R$ 50,00" in body
+    assert "Uso de 10/2026" in body  # still open
