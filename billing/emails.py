@@ -2,11 +2,10 @@
 overdue, payment received. Each goes to the invoice's billing email."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from billing.models import Charge, ChargeStatus, Invoice
+from plugmessage.emails import email_send
 
 
 def _send(name: str, invoice: Invoice) -> None:
@@ -21,16 +20,7 @@ def _send(name: str, invoice: Invoice) -> None:
         "invoices_url": settings.SITE_URL + reverse("billing:invoices"),
         "boleto_url": settings.SITE_URL + reverse("billing:boleto", args=[invoice.pk]),
     }
-    subject = render_to_string(f"emails/{name}_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject,
-        render_to_string(f"emails/{name}_body.txt", context),
-        to=[invoice.bill_to_email or invoice.account.email],
-    )
-    message.attach_alternative(
-        render_to_string(f"emails/{name}_body.html", context), "text/html"
-    )
-    message.send()
+    email_send(name, context, to=[invoice.bill_to_email or invoice.account.email])
 
 
 def invoice_issued_send(invoice: Invoice) -> None:

@@ -1,11 +1,10 @@
 """Emails of the instances app, one function per kind."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from instances.models import Instance
+from plugmessage.emails import email_send
 
 
 def trial_expired_send(*, instance_id: str) -> None:
@@ -18,13 +17,4 @@ def trial_expired_send(*, instance_id: str) -> None:
         "subscribe_url": settings.SITE_URL
         + reverse("billing:subscribe", args=[instance.pk]),
     }
-    subject = render_to_string("emails/trial_expired_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject,
-        render_to_string("emails/trial_expired_body.txt", context),
-        to=[instance.owner.email],
-    )
-    message.attach_alternative(
-        render_to_string("emails/trial_expired_body.html", context), "text/html"
-    )
-    message.send()
+    email_send("trial_expired", context, to=[instance.owner.email])

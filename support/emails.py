@@ -2,10 +2,9 @@
 the support inbox when a ticket is opened or the customer answers."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
+from plugmessage.emails import email_send
 from support.models import TicketMessage
 
 TO_CUSTOMER = {"staff_reply", "resolved"}
@@ -29,16 +28,10 @@ def ticket_email_send(*, kind: str, message_id: int) -> None:
         "admin_url": settings.SITE_URL
         + reverse("admin:support_ticket_change", args=[ticket.pk]),
     }
-    to = [ticket.account.email] if kind in TO_CUSTOMER else [settings.SUPPORT_EMAIL]
-    email = EmailMultiAlternatives(
-        render_to_string("emails/ticket_subject.txt", context).strip(),
-        render_to_string("emails/ticket_body.txt", context),
-        to=to,
-        reply_to=[settings.SUPPORT_EMAIL]
-        if kind in TO_CUSTOMER
-        else [ticket.account.email],
+    to_customer = kind in TO_CUSTOMER
+    email_send(
+        "ticket",
+        context,
+        to=[ticket.account.email] if to_customer else [settings.SUPPORT_EMAIL],
+        reply_to=[settings.SUPPORT_EMAIL] if to_customer else [ticket.account.email],
     )
-    email.attach_alternative(
-        render_to_string("emails/ticket_body.html", context), "text/html"
-    )
-    email.send()
