@@ -19,28 +19,7 @@ from billing.models import (
 )
 from billing.providers.base import ProviderError
 from billing.templatetags.billing_tags import brl
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from plugmessage.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 
 @admin.register(Plan)
@@ -76,7 +55,7 @@ class SubscriptionPeriodAdmin(ReadOnlyAdmin):
     list_select_related = ("account",)
 
 
-class InvoiceLineInline(ReadOnlyInline):
+class InvoiceLineInline(ReadOnlyTabularInline):
     model = InvoiceLine
     fields = (
         "instance_name",
@@ -88,7 +67,7 @@ class InvoiceLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class ChargeInline(ReadOnlyInline):
+class ChargeInline(ReadOnlyTabularInline):
     model = Charge
     fields = (
         "status",
@@ -101,7 +80,7 @@ class ChargeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class PaymentInline(ReadOnlyInline):
+class PaymentInline(ReadOnlyTabularInline):
     model = Payment
     fields = (
         "paid_on",

@@ -7,6 +7,7 @@ from accounts.admin_actions import ReasonForm, reason_action
 from instances import services
 from instances.engines.base import EngineError
 from instances.models import Instance, InstanceEvent
+from plugmessage.admin import ReadOnlyTabularInline
 
 
 class TrialExtendForm(ReasonForm):
@@ -15,20 +16,12 @@ class TrialExtendForm(ReasonForm):
     )
 
 
-class InstanceEventInline(admin.TabularInline):
+class InstanceEventInline(ReadOnlyTabularInline):
     model = InstanceEvent
     fields = ("created_at", "from_state", "to_state", "cause", "actor_kind", "actor")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
-    extra = 0
-    can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class InstanceAdminForm(forms.ModelForm):

@@ -14,23 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AuditRecord
 from billing.models import Invoice, Payment
 from instances.models import Instance, InstanceEvent
+from plugmessage.admin import ReadOnlyInlineMixin
 from support import services
 from support.models import Customer, Ticket, TicketAttachment, TicketMessage
 from webhooks.models import WebhookEndpoint
 
 
-class TicketMessageInline(admin.StackedInline):
+class TicketMessageInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = TicketMessage
     fields = ("created_at", "author", "from_staff", "body", "files")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("anexos"))
     def files(self, message: TicketMessage) -> str:

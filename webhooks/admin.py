@@ -1,26 +1,13 @@
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from plugmessage.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookSettings,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Staff read webhooks here; customers change them in the panel."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(WebhookEndpoint)
@@ -40,15 +27,10 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_select_related = ("instance",)
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnlyTabularInline):
     model = WebhookAttempt
     fields = ("started_at", "status_code", "duration_ms", "error", "response_body")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(WebhookDelivery)
