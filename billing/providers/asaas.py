@@ -4,7 +4,6 @@ cancellation, and the payment notifications Asaas posts to us."""
 
 import contextlib
 import json
-import secrets
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -22,6 +21,7 @@ from billing.providers.base import (
     ProviderError,
     ProviderUnavailable,
     notice_check,
+    notification_token_check,
 )
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -161,12 +161,9 @@ class AsaasProvider(PaymentProvider):
     def notification_parse(
         self, headers: Mapping[str, str], body: bytes
     ) -> PaymentNotice | None:
-        expected = settings.PAYMENT_WEBHOOK_TOKEN
-        given = headers.get("asaas-access-token", "")
-        if not expected or not secrets.compare_digest(
-            given.encode("utf-8", "replace"), expected.encode()
-        ):
-            raise NotificationRefused("token inválido")
+        notification_token_check(
+            headers.get("asaas-access-token", ""), settings.PAYMENT_WEBHOOK_TOKEN
+        )
         try:
             data = json.loads(body)
             event = data["event"]

@@ -2,6 +2,7 @@
 customer, a boleto-and-PIX charge, its cancellation) and what it hears back
 (payment notifications). Adapters import nothing from the rest of the project."""
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -69,6 +70,15 @@ class PaymentNotice:
     paid_on: date
     amount_cents: int
     method: str  # "boleto" or "pix"
+
+
+def notification_token_check(given: str, expected: str) -> None:
+    """The token a notification carries against the configured one, in
+    constant time; with none configured every notification is refused."""
+    if not expected or not secrets.compare_digest(
+        given.encode("utf-8", "replace"), expected.encode()
+    ):
+        raise NotificationRefused("token inválido")
 
 
 def notice_check(notice: PaymentNotice) -> PaymentNotice:

@@ -18,6 +18,7 @@ from billing.providers.base import (
     PaymentNotice,
     PaymentProvider,
     notice_check,
+    notification_token_check,
 )
 
 # No bank has this code: a simulated boleto can never be paid for real.
@@ -64,12 +65,9 @@ class SimulatedProvider(PaymentProvider):
     ) -> PaymentNotice | None:
         """The simulator's own notification (what "Simular pagamento" posts):
         JSON with charge, paid_on, amount_cents and method."""
-        expected = settings.PAYMENT_WEBHOOK_TOKEN
-        given = headers.get("X-PlugMessage-Token", "")
-        if not expected or not secrets.compare_digest(
-            given.encode("utf-8", "replace"), expected.encode()
-        ):
-            raise NotificationRefused("token inválido")
+        notification_token_check(
+            headers.get("X-PlugMessage-Token", ""), settings.PAYMENT_WEBHOOK_TOKEN
+        )
         try:
             data = json.loads(body)
             notice = PaymentNotice(
