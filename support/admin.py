@@ -4,7 +4,7 @@ reply, assign and resolve, and the customer-360 page."""
 from django import forms
 from django.contrib import admin
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,6 +17,7 @@ from instances.models import Instance, InstanceEvent
 from plugmessage.admin import ReadOnlyInlineMixin
 from support import services
 from support.models import Customer, Ticket, TicketAttachment, TicketMessage
+from support.views import attachment_response
 from webhooks.models import WebhookEndpoint
 
 
@@ -154,14 +155,7 @@ class TicketAdmin(admin.ModelAdmin):
         attachment = get_object_or_404(
             TicketAttachment, pk=attachment_id, message__ticket_id=ticket_id
         )
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment)
 
 
 @admin.register(Customer)

@@ -15,7 +15,7 @@ from instances import selectors as instance_selectors
 from support import help as help_questions
 from support import selectors, services
 from support.forms import CustomerSuccessForm, ReplyForm, TicketForm
-from support.models import Ticket, TicketStatus
+from support.models import Ticket, TicketAttachment, TicketStatus
 
 FILES_AGAIN = _(
     "Nada foi enviado. Seu texto foi mantido; escolha os arquivos de novo, se quiser."
@@ -139,6 +139,12 @@ def attachment_download(request: HttpRequest, ticket_id, attachment_id) -> HttpR
     attachment = selectors.attachment_for_user(request.user, ticket_id, attachment_id)
     if attachment is None:
         raise Http404
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment: TicketAttachment) -> FileResponse:
+    """A ticket's file as a download of the type read from its content, never
+    rendered by the browser (customers' page and the admin alike)."""
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
