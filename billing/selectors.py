@@ -43,5 +43,6 @@ def charge_active(invoice: Invoice) -> Charge | None:
     return invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
 
 
-def charge_latest(invoice: Invoice) -> Charge | None:
-    return invoice.charges.order_by("-created_at").first()
+def charge_to_show(invoice: Invoice) -> Charge | None:
+    """The boleto an invoice page shows: the active one, else the last."""
+    return charge_active(invoice) or invoice.charges.order_by("-created_at").first()

@@ -117,13 +117,16 @@ def _lines(
     return sorted(lines, key=lambda line: (line.instance_name, str(line.instance_uuid)))
 
 
-def invoice_preview_lines(*, account, today: date | None = None) -> list[LineDraft]:
+def invoice_preview_lines(
+    *, account, today: date | None = None, plan: Plan | None = None
+) -> list[LineDraft]:
     """What the current month has accrued so far for `account` ("Próxima
     fatura (prévia)"): the days up to today, at the current price."""
     today = today or timezone.localdate()
     period = prorata.month_first(today)
     rows = _periods_overlapping(period).filter(account=account)
-    return _lines(rows, period, plan_current().monthly_price_cents, until=today)
+    price = (plan or plan_current()).monthly_price_cents
+    return _lines(rows, period, price, until=today)
 
 
 def invoice_due_date(plan: Plan, today: date) -> date:
@@ -169,9 +172,7 @@ def invoices_issue_for_period(*, period: date, today: date | None = None) -> int
         created += _issue_batch(batch, period, plan, due_date)
     if created:
         # Boletos and PIX come from the provider, one call each: not here.
-        transaction.on_commit(
-            partial(current_app.send_task, "billing.tasks.charges_issue_pending_task")
-        )
+        _task_later("billing.tasks.charges_issue_pending_task")
     return created
 
 
@@ -398,20 +399,17 @@ def charges_issue_pending() -> int:
         issued += 1
     if len(batch) == CHARGE_BATCH and issued:
         # More are waiting (the 1st of the month): another task takes them.
-        transaction.on_commit(
-            partial(current_app.send_task, "billing.tasks.charges_issue_pending_task")
-        )
+        _task_later("billing.tasks.charges_issue_pending_task")
     return issued
 
 
 def _email_later(kind: str, invoice: Invoice) -> None:
-    transaction.on_commit(
-        partial(
-            current_app.send_task,
-            "billing.tasks.invoice_email_task",
-            args=[kind, str(invoice.pk)],
-        )
-    )
+    _task_later("billing.tasks.invoice_email_task", kind, str(invoice.pk))
+
+
+def _task_later(name: str, *args) -> None:
+    """Queue a task once the current transaction commits."""
+    transaction.on_commit(partial(current_app.send_task, name, args=list(args)))
 
 
 def late_charges(invoice: Invoice, today: date, plan: Plan) -> tuple[int, int]:

@@ -131,7 +131,10 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     """ "Boletos": what this month has accrued so far, the open invoices with
     their boleto and PIX, and the payment history."""
     today = timezone.localdate()
-    preview = services.invoice_preview_lines(account=request.user, today=today)
+    plan = services.plan_current()
+    preview = services.invoice_preview_lines(
+        account=request.user, today=today, plan=plan
+    )
     return render(
         request,
         "billing/invoice_list.html",
@@ -142,7 +145,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "preview_total": sum(line.amount_cents for line in preview),
             "preview_month": today,
             "today": today,
-            "plan": services.plan_current(),
+            "plan": plan,
             "simulate_payments": settings.DEBUG
             and provider_get().name == SimulatedProvider.name,
         },
@@ -154,7 +157,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 def boleto(request: HttpRequest, invoice_id) -> HttpResponse:
     """The invoice and its boleto, ready to print (print CSS), with the PIX QR."""
     invoice = _get_invoice_for_user(request, invoice_id)
-    charge = selectors.charge_active(invoice) or selectors.charge_latest(invoice)
+    charge = selectors.charge_to_show(invoice)
     return render(
         request,
         "billing/boleto.html",
@@ -179,7 +182,7 @@ def boleto(request: HttpRequest, invoice_id) -> HttpResponse:
 @require_GET
 def boleto_pdf(request: HttpRequest, invoice_id) -> HttpResponse:
     invoice = _get_invoice_for_user(request, invoice_id)
-    charge = selectors.charge_active(invoice) or selectors.charge_latest(invoice)
+    charge = selectors.charge_to_show(invoice)
     response = HttpResponse(
         invoice_pdf(invoice, charge), content_type="application/pdf"
     )
@@ -204,7 +207,8 @@ def invoice_reissue(request: HttpRequest, invoice_id) -> HttpResponse:
             return redirect("billing:invoices")
         messages.success(request, _("2ª via gerada. O boleto anterior foi cancelado."))
         return redirect("billing:boleto", invoice.pk)
-    fine, interest = services.late_charges(invoice, today, services.plan_current())
+    plan = services.plan_current()
+    fine, interest = services.late_charges(invoice, today, plan)
     return render(
         request,
         "billing/reissue.html",
@@ -214,7 +218,7 @@ def invoice_reissue(request: HttpRequest, invoice_id) -> HttpResponse:
             "interest": interest,
             "total": invoice.total_cents + fine + interest,
             "new_due": today + timedelta(days=services.REISSUE_DAYS_TO_PAY),
-            "plan": services.plan_current(),
+            "plan": plan,
         },
     )
 

@@ -65,6 +65,7 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
     detail_url = reverse("instances:detail", args=[instance.pk])
     edit_url = reverse("instances:edit", args=[instance.pk])
     exclusions_url = reverse("instances:exclusions", args=[instance.pk])
+    excluded = instance.exclusions.count()
     activated = instance.number_activated_at
     waited = (
         started is not None
@@ -107,8 +108,8 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
         PracticeCheck(
             "lista-de-exclusao",
             _("Lista de exclusão em uso"),
-            instance.exclusions.exists(),
-            _("%(n)d números na lista.") % {"n": instance.exclusions.count()},
+            excluded > 0,
+            _("%(n)d números na lista.") % {"n": excluded},
             exclusions_url,
         ),
         PracticeCheck(
