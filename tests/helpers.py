@@ -1,7 +1,12 @@
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 POLL_INTERVAL = 0.05
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float, what: str):
@@ -28,3 +33,55 @@ def database_url_for_subprocess() -> str:
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     host = db["HOST"] or "127.0.0.1"
     return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def celery_worker_start(
+    queue: str,
+    log_path,
+    *,
+    env: dict | None = None,
+    options: tuple[str, ...] = ("--pool=solo", "--loglevel=INFO"),
+    new_session: bool = False,
+) -> subprocess.Popen:
+    """A real `celery worker` process on this test's database, consuming only
+    `queue`, its output appended to `log_path`."""
+    with open(log_path, "a") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "plugmessage",
+                "worker",
+                "--queues",
+                queue,
+                *options,
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DATABASE_URL": database_url_for_subprocess(),
+                "C_FORCE_ROOT": "1",
+                **(env or {}),
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,  # its own process group when asked
+        )
+
+
+def celery_worker_stop(process: subprocess.Popen, log_path) -> None:
+    """Stop a worker started by celery_worker_start; show its log if it did
+    not end cleanly."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.returncode not in (0, -15):
+        print(Path(log_path).read_text())

@@ -2,11 +2,7 @@
 worker` process: the request asks for a dispatch, the dispatch queues the
 message's send task, the send task hands it to the simulator."""
 
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from celery import current_app
@@ -14,9 +10,7 @@ from celery import current_app
 from instances import services
 from instances.engines import engine_get
 from instances.models import Message, MessageStatus, SimulatedMessage, SimulatedSession
-from tests.helpers import database_url_for_subprocess, wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import celery_worker_start, celery_worker_stop, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,46 +20,12 @@ def worker(tmp_path):
     queue = f"test-send-{uuid.uuid4().hex[:10]}"
     previous = current_app.conf.task_default_queue
     current_app.conf.task_default_queue = queue
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "plugmessage",
-            "worker",
-            "--pool=solo",
-            "--queues",
-            queue,
-            "--loglevel=INFO",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url_for_subprocess(),
-            # What the worker itself queues (the send tasks) stays on this queue.
-            "CELERY_TASK_DEFAULT_QUEUE": queue,
-            "C_FORCE_ROOT": "1",
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    log = tmp_path / "worker.log"
+    # What the worker itself queues (the send tasks) stays on this queue.
+    process = celery_worker_start(queue, log, env={"CELERY_TASK_DEFAULT_QUEUE": queue})
     yield
     current_app.conf.task_default_queue = previous
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
-    if process.returncode not in (0, -15):
-        print(log_path.read_text())
+    celery_worker_stop(process, log)
 
 
 def test_api_sends_reach_the_engine_through_a_real_worker(client, owner, worker):

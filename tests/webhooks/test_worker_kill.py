@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -15,48 +14,26 @@ from celery import current_app
 from django.db import transaction
 
 from instances import services as instance_services
-from tests.helpers import database_url_for_subprocess, wait_for
+from tests.helpers import celery_worker_start, wait_for
 from tests.receiver import Receiver
 from webhooks import services
 from webhooks.models import EventKind
 
-ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 200
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _start_worker(queue: str, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_subprocess(),
-        "WEBHOOKS_ALLOW_LOOPBACK": "1",
-        "WEBHOOKS_LEASE_SECONDS": "10",  # a killed worker's leases run out fast
-        "C_FORCE_ROOT": "1",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "plugmessage",
-            "worker",
-            "--queues",
-            queue,
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, children included
+    return celery_worker_start(
+        queue,
+        log,
+        env={
+            "WEBHOOKS_ALLOW_LOOPBACK": "1",
+            "WEBHOOKS_LEASE_SECONDS": "10",  # a killed worker's leases run out fast
+        },
+        options=("--concurrency", "2", "--loglevel", "WARNING"),
+        new_session=True,  # its own process group, children included
     )
 
 
