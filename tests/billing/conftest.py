@@ -1,9 +1,29 @@
-import pytest
+from datetime import datetime
 
-from billing.models import BillingProfile
+import pytest
+from django.utils import timezone
+
+from billing.models import BillingProfile, SubscriptionPeriod
 from instances import services
 from instances.engines import engine_get
 from instances.models import SimulatedSession
+
+
+def sp(*args) -> datetime:
+    """An aware datetime read as São Paulo time."""
+    return timezone.make_aware(datetime(*args))
+
+
+def subscribed(instance, start, end=None) -> SubscriptionPeriod:
+    """A subscription period written directly (any start, past ones too)."""
+    return SubscriptionPeriod.objects.create(
+        account=instance.owner,
+        instance=instance,
+        instance_uuid=instance.pk,
+        instance_name=instance.name,
+        started_at=start,
+        ended_at=end,
+    )
 
 
 def live_instance(owner, name="Loja", number="5511987654321"):

@@ -16,9 +16,8 @@ from billing.models import (
     Invoice,
     InvoiceStatus,
     Payment,
-    SubscriptionPeriod,
 )
-from tests.billing.conftest import billing_profile_for
+from tests.billing.conftest import billing_profile_for, sp, subscribed
 from tests.factories import InstanceFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +28,7 @@ TODAY = timezone.make_aware(datetime(2026, 11, 20, 10))
 def invoice(owner):
     billing_profile_for(owner)
     instance = InstanceFactory(owner=owner, name="Vendas")
-    SubscriptionPeriod.objects.create(
-        account=owner,
-        instance=instance,
-        instance_uuid=instance.pk,
-        instance_name=instance.name,
-        started_at=timezone.make_aware(datetime(2026, 10, 1)),
-    )
+    subscribed(instance, sp(2026, 10, 1))
     services.invoices_issue_for_period(
         period=date(2026, 10, 1), today=date(2026, 11, 1)
     )

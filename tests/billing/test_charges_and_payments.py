@@ -2,12 +2,11 @@
 2ª via with fine and interest, staff's "Marcar como pago", the reminders."""
 
 import threading
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from django.core import mail
 from django.db import connection, connections
-from django.utils import timezone
 
 from accounts.models import AuditRecord
 from billing import boleto, pix, services
@@ -18,10 +17,9 @@ from billing.models import (
     Invoice,
     InvoiceStatus,
     Payment,
-    SubscriptionPeriod,
 )
 from billing.providers.base import PaymentNotice
-from tests.billing.conftest import billing_profile_for
+from tests.billing.conftest import billing_profile_for, sp, subscribed
 from tests.factories import InstanceFactory, UserFactory
 
 OCTOBER = date(2026, 10, 1)
@@ -42,13 +40,7 @@ def invoice_for(user, *, instances=1) -> Invoice:
     billing_profile_for(user)
     for _ in range(instances):
         instance = InstanceFactory(owner=user)
-        SubscriptionPeriod.objects.create(
-            account=user,
-            instance=instance,
-            instance_uuid=instance.pk,
-            instance_name=instance.name,
-            started_at=timezone.make_aware(datetime(2026, 9, 1)),
-        )
+        subscribed(instance, sp(2026, 9, 1))
     services.invoices_issue_for_period(period=OCTOBER, today=date(2026, 11, 1))
     return Invoice.objects.get(account=user, period=OCTOBER)
 

@@ -2,35 +2,18 @@
 month, idempotent and safe when two runs start at the same moment."""
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
-from django.utils import timezone
 
 from billing import prorata, services
 from billing.models import BillingProfile, Invoice, InvoiceLine, SubscriptionPeriod
+from tests.billing.conftest import sp, subscribed
 from tests.factories import InstanceFactory, UserFactory
-
-
-def sp(*args) -> datetime:
-    """An aware datetime read as São Paulo time."""
-    return timezone.make_aware(datetime(*args))
-
-
-def subscribed(instance, start, end=None):
-    return SubscriptionPeriod.objects.create(
-        account=instance.owner,
-        instance=instance,
-        instance_uuid=instance.pk,
-        instance_name=instance.name,
-        started_at=start,
-        ended_at=end,
-    )
-
 
 # Pro rata, pure.
 

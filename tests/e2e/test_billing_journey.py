@@ -1,15 +1,14 @@
 import base64
-from datetime import date, datetime
+from datetime import date
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing import services
 from billing.models import Invoice, SubscriptionPeriod
 from billing.providers.base import PaymentNotice
 from instances import services as instance_services
-from tests.billing.conftest import billing_profile_for
+from tests.billing.conftest import billing_profile_for, sp, subscribed
 from tests.e2e.conftest import save_screenshot
 from tests.e2e.test_instance_journey import _log_in
 from tests.factories import InstanceFactory
@@ -57,13 +56,7 @@ def _invoices(owner):
     """September paid, October open and past due."""
     billing_profile_for(owner)
     instance = InstanceFactory(owner=owner, name="Vendas")
-    SubscriptionPeriod.objects.create(
-        account=owner,
-        instance=instance,
-        instance_uuid=instance.pk,
-        instance_name=instance.name,
-        started_at=timezone.make_aware(datetime(2026, 9, 1)),
-    )
+    subscribed(instance, sp(2026, 9, 1))
     services.invoices_issue_for_period(period=date(2026, 9, 1), today=date(2026, 10, 1))
     services.invoices_issue_for_period(
         period=date(2026, 10, 1), today=date(2026, 11, 1)

@@ -2,7 +2,7 @@
 customer-360 page, and the audited staff actions; Suporte cannot delete and
 never sees tokens or webhook secrets."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -12,14 +12,13 @@ from django.utils import timezone
 
 from accounts.models import AuditRecord
 from billing import services as billing_services
-from billing.models import SubscriptionPeriod
 from instances import lifecycle
 from instances import services as instance_services
 from instances.engines import engine_get
 from instances.models import InstanceState, SimulatedSession
 from support import services
 from support.models import Ticket, TicketAttachment, TicketStatus
-from tests.billing.conftest import billing_profile_for
+from tests.billing.conftest import billing_profile_for, sp, subscribed
 from tests.factories import InstanceFactory, UserFactory
 from tests.support.conftest import png
 from webhooks.models import WebhookEndpoint, WebhookSettings
@@ -144,13 +143,7 @@ def test_the_customer_360_page_has_everything_with_links(
 ):
     instance = instance_services.instance_create(owner=owner, name="Vendas SP")
     billing_profile_for(owner)
-    SubscriptionPeriod.objects.create(
-        account=owner,
-        instance=instance,
-        instance_uuid=instance.pk,
-        instance_name=instance.name,
-        started_at=timezone.make_aware(datetime(2026, 10, 1)),
-    )
+    subscribed(instance, sp(2026, 10, 1))
     billing_services.invoices_issue_for_period(period=date(2026, 10, 1))
     ticket = _ticket(owner, "Ajuda com QR", 3)
     WebhookEndpoint.objects.create(
