@@ -1,12 +1,14 @@
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.utils import timezone
 
-from billing.models import BillingProfile, SubscriptionPeriod
+from billing import services as billing_services
+from billing.models import BillingProfile, Invoice, SubscriptionPeriod
 from instances import services
 from instances.engines import engine_get
 from instances.models import SimulatedSession
+from tests.factories import InstanceFactory
 
 
 def sp(*args) -> datetime:
@@ -64,3 +66,17 @@ def live(db, owner):
 @pytest.fixture
 def profile(db, owner):
     return billing_profile_for(owner)
+
+
+@pytest.fixture
+def invoice(owner):
+    """October's open invoice for the owner's one instance ("Vendas"), with its
+    boleto and PIX."""
+    billing_profile_for(owner)
+    subscribed(InstanceFactory(owner=owner, name="Vendas"), sp(2026, 10, 1))
+    billing_services.invoices_issue_for_period(
+        period=date(2026, 10, 1), today=date(2026, 11, 1)
+    )
+    invoice = Invoice.objects.get(account=owner)
+    billing_services.charge_issue(invoice=invoice)
+    return invoice

@@ -1,7 +1,7 @@
 """Billing in the admin: invoices filtered by status and period with their
 lines, the two audited actions, and who may change the price."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditRecord
-from billing import services
 from billing.models import (
     Charge,
     ChargeStatus,
@@ -17,23 +16,9 @@ from billing.models import (
     InvoiceStatus,
     Plan,
 )
-from tests.billing.conftest import billing_profile_for, sp, subscribed
-from tests.factories import InstanceFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def invoice(owner):
-    billing_profile_for(owner)
-    instance = InstanceFactory(owner=owner, name="Vendas")
-    subscribed(instance, sp(2026, 10, 1))
-    services.invoices_issue_for_period(
-        period=date(2026, 10, 1), today=date(2026, 11, 1)
-    )
-    invoice = Invoice.objects.get()
-    services.charge_issue(invoice=invoice)
-    return invoice
 
 
 def test_staff_filter_invoices_by_status_and_period_and_see_the_lines(

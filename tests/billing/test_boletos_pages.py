@@ -13,28 +13,12 @@ from billing import services
 from billing.models import (
     Charge,
     ChargeStatus,
-    Invoice,
     InvoiceStatus,
     Payment,
 )
-from tests.billing.conftest import billing_profile_for, sp, subscribed
-from tests.factories import InstanceFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.make_aware(datetime(2026, 11, 20, 10))
-
-
-@pytest.fixture
-def invoice(owner):
-    billing_profile_for(owner)
-    instance = InstanceFactory(owner=owner, name="Vendas")
-    subscribed(instance, sp(2026, 10, 1))
-    services.invoices_issue_for_period(
-        period=date(2026, 10, 1), today=date(2026, 11, 1)
-    )
-    invoice = Invoice.objects.get(account=owner)
-    services.charge_issue(invoice=invoice)
-    return invoice
 
 
 @time_machine.travel(TODAY, tick=False)
