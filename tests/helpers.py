@@ -85,3 +85,30 @@ def celery_worker_stop(process: subprocess.Popen, log_path) -> None:
         process.wait()
     if process.returncode not in (0, -15):
         print(Path(log_path).read_text())
+
+
+def at_the_same_moment(calls: list[Callable[[], object]]) -> tuple[list, list]:
+    """Run each call in its own thread, released together by a barrier, each
+    with its own database connection. Returns (results, exceptions raised)."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    results, errors = [], []
+
+    def run(call):
+        try:
+            barrier.wait(timeout=20)
+            results.append(call())
+        except Exception as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors

@@ -1,12 +1,11 @@
 """Boletos and PIX through the provider adapter, payments (idempotent), the
 2ª via with fine and interest, staff's "Marcar como pago", the reminders."""
 
-import threading
 from datetime import date
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.models import AuditRecord
 from billing import boleto, pix, services
@@ -21,6 +20,7 @@ from billing.models import (
 from billing.providers.base import PaymentNotice
 from tests.billing.conftest import billing_profile_for, sp, subscribed
 from tests.factories import InstanceFactory, UserFactory
+from tests.helpers import at_the_same_moment
 
 OCTOBER = date(2026, 10, 1)
 
@@ -123,27 +123,14 @@ def test_the_same_notification_at_the_same_moment_records_one_payment():
         pytest.skip("concurrency is tested on PostgreSQL (make test with DATABASE_URL)")
     invoice = invoice_for(UserFactory())
     charge = services.charge_issue(invoice=invoice)
-    barrier = threading.Barrier(4)
-    recorded, errors = [], []
-
-    def deliver():
-        try:
-            barrier.wait(timeout=20)
-            recorded.append(
-                services.payment_record(
-                    notice=_notice(charge), provider_name="simulated"
-                )
+    recorded, errors = at_the_same_moment(
+        [
+            lambda: services.payment_record(
+                notice=_notice(charge), provider_name="simulated"
             )
-        except Exception as error:  # noqa: BLE001 - reported by the assert below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+        ]
+        * 4
+    )
     assert errors == []
     assert len({payment.pk for payment in recorded}) == 1 and len(recorded) == 4
     assert Payment.objects.count() == 1

@@ -1,19 +1,19 @@
 """Postpaid invoices: pro rata by São Paulo day, one invoice per account and
 month, idempotent and safe when two runs start at the same moment."""
 
-import threading
 from datetime import UTC, date
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connection
 
 from billing import prorata, services
 from billing.models import BillingProfile, Invoice, InvoiceLine, SubscriptionPeriod
 from tests.billing.conftest import sp, subscribed
 from tests.factories import InstanceFactory, UserFactory
+from tests.helpers import at_the_same_moment
 
 # Pro rata, pure.
 
@@ -171,23 +171,9 @@ def test_two_runs_started_at_the_same_moment_make_one_invoice_per_account():
     for user in users:
         subscribed(InstanceFactory(owner=user), sp(2026, 10, 2))
         subscribed(InstanceFactory(owner=user), sp(2026, 10, 20))
-    barrier = threading.Barrier(2)
-    created, errors = [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=20)
-            created.append(services.invoices_issue_for_period(period=OCTOBER))
-        except Exception as error:  # noqa: BLE001 - reported by the assert below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    created, errors = at_the_same_moment(
+        [lambda: services.invoices_issue_for_period(period=OCTOBER)] * 2
+    )
 
     assert errors == []
     assert len(created) == 2 and sum(created) == 20

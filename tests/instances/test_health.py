@@ -1,12 +1,12 @@
 """Rule 10: exclusion list, opt-out words, warm-up limit, the 24-hour wait."""
 
-import threading
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from instances.models import (
     SimulatedSession,
 )
 from tests.factories import UserFactory
+from tests.helpers import at_the_same_moment
 from webhooks.models import EventKind, WebhookEvent
 from webhooks.services import webhook_endpoints_save
 
@@ -312,26 +313,21 @@ def test_fifty_parallel_sends_against_a_limit_of_twenty_accept_exactly_twenty():
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is tested on PostgreSQL (make test with DATABASE_URL)")
     instance = _live(UserFactory())
-    barrier = threading.Barrier(50)
-    outcomes = []
-
-    def send(n):
-        try:
-            barrier.wait(timeout=20)
-            messaging.message_send_text(
-                instance=instance, phone=f"55219987{n:05d}", text="oi"
+    sent, refused = at_the_same_moment(
+        [
+            partial(
+                messaging.message_send_text,
+                instance=instance,
+                phone=f"55219987{n:05d}",
+                text="oi",
             )
-            outcomes.append("ok")
-        except messaging.SendRefused as refused:
-            outcomes.append(refused.status)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+            for n in range(50)
+        ]
+    )
+    outcomes = ["ok"] * len(sent) + [
+        error.status if isinstance(error, messaging.SendRefused) else error
+        for error in refused
+    ]
 
     assert outcomes.count("ok") == 20
     assert outcomes.count(429) == 30

@@ -1,14 +1,15 @@
 """Rule 2: a number is live on at most one instance in the whole system."""
 
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from instances import services
 from instances.engines.base import EngineEvent
 from instances.models import Instance, InstanceEvent, InstanceState, SimulatedSession
 from tests.factories import UserFactory
+from tests.helpers import at_the_same_moment
 
 S = InstanceState
 NUMBER = "5511987654321"
@@ -70,25 +71,15 @@ def test_two_concurrent_connections_of_one_number_exactly_one_wins():
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is tested on PostgreSQL (make test with DATABASE_URL)")
     instances = [_waiting(UserFactory(), f"Concorrente {n}") for n in range(2)]
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def connect(instance):
-        try:
-            barrier.wait(timeout=10)
-            services.engine_events_apply(
-                [EngineEvent("connected", instance.engine_ref, phone_number=NUMBER)]
+    _results, errors = at_the_same_moment(
+        [
+            partial(
+                services.engine_events_apply,
+                [EngineEvent("connected", instance.engine_ref, phone_number=NUMBER)],
             )
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=connect, args=(i,)) for i in instances]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+            for instance in instances
+        ]
+    )
 
     assert errors == []
     states = sorted(Instance.objects.values_list("state", flat=True))
