@@ -455,7 +455,6 @@ def instances_trial_expire() -> int:
     without a subscription, move it to "Expirado" and email its owner.
     Idempotent; an instance subscribed meanwhile is left alone (the
     transition re-reads the row under lock). Returns how many expired."""
-
     ended = Instance.objects.filter(
         subscribed_since__isnull=True, trial_ends_at__lte=timezone.now()
     ).exclude(state__in=[S.EXPIRED, S.CANCELLED])
@@ -468,6 +467,7 @@ def instances_trial_expire() -> int:
                 S.CANCELLED,
             ):
                 continue
+            had_session = current.state in (S.CONNECTED, S.WAITING_SCAN)
             lifecycle.transition(
                 instance=current,
                 to_state=S.EXPIRED,
@@ -484,7 +484,7 @@ def instances_trial_expire() -> int:
             )
         # Only once it is "Expirado": a subscription that came first keeps
         # its session, one that comes after finds the session closed.
-        if current.engine_ref and instance.state in (S.CONNECTED, S.WAITING_SCAN):
+        if had_session:
             _logout_quietly(current)
         expired += 1
     return expired
