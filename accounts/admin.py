@@ -1,12 +1,10 @@
 from allauth.account import admin as allauth_admin
 from allauth.account.models import EmailAddress
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -124,43 +122,35 @@ class UserAdmin(DjangoUserAdmin):
         permissions=["change_email"],
     )
     def change_email_with_reason(self, request: HttpRequest, queryset):
-        if queryset.count() != 1:
-            self.message_user(
-                request,
-                _("Selecione exatamente um usuário para alterar o e-mail."),
-                messages.ERROR,
-            )
-            return None
-        user = queryset.get()
-        form = StaffEmailChangeForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            try:
-                user_email_change_by_staff(
-                    user=user,
-                    new_email=form.cleaned_data["new_email"],
-                    reason=form.cleaned_data["reason"],
-                    actor=request.user,
-                    request=request,
+        return reason_action(
+            self,
+            request,
+            queryset,
+            action="change_email_with_reason",
+            title=_("Alterar e-mail"),
+            summary=lambda user: (
+                _(
+                    "O e-mail é a identidade permanente da conta %(email)s. Altere-o "
+                    "apenas em casos excepcionais, depois de confirmar a identidade "
+                    "do cliente."
                 )
-            except ValidationError as error:
-                form.add_error("new_email", error)
-            else:
-                self.message_user(
-                    request,
-                    _("E-mail alterado e registrado na auditoria."),
-                    messages.SUCCESS,
-                )
-                return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Alterar e-mail de %(email)s") % {"email": user.email},
-            "opts": self.model._meta,
-            "customer": user,
-            "form": form,
-            "action_name": "change_email_with_reason",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/accounts/change_email.html", context)
+                % {"email": user.email}
+            ),
+            explain=_(
+                "O novo endereço começa não verificado: o cliente recebe um e-mail "
+                "de confirmação e só volta a entrar depois de confirmá-lo."
+            ),
+            run=lambda user, data: user_email_change_by_staff(
+                user=user,
+                new_email=data["new_email"],
+                reason=data["reason"],
+                actor=request.user,
+                request=request,
+            ),
+            done=_("E-mail alterado e registrado na auditoria."),
+            form_class=StaffEmailChangeForm,
+            error_field="new_email",
+        )
 
 
 @admin.register(AuditRecord)

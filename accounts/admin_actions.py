@@ -33,9 +33,12 @@ def reason_action(
     done: str,
     form_class: type[forms.Form] = ReasonForm,
     errors: tuple[type[Exception], ...] = (),
+    error_field: str | None = None,
 ):
     """Ask for the reason on an intermediate page, then run the action on
-    the one selected object; its errors become admin messages."""
+    the one selected object. When the action refuses, the page comes back
+    with the reason (on `error_field`, or above the form) and everything
+    typed kept."""
     if queryset.count() != 1:
         modeladmin.message_user(
             request, _("Selecione exatamente um item para esta ação."), messages.ERROR
@@ -46,16 +49,13 @@ def reason_action(
     if form.is_bound and form.is_valid():
         try:
             run(obj, form.cleaned_data)
-        except (ValidationError, *errors) as error:
-            text = (
-                "; ".join(error.messages)
-                if isinstance(error, ValidationError)
-                else str(error)
-            )
-            modeladmin.message_user(request, text, messages.ERROR)
+        except ValidationError as error:
+            form.add_error(error_field, error)
+        except errors as error:
+            form.add_error(error_field, str(error))
+        else:
+            modeladmin.message_user(request, done, messages.SUCCESS)
             return None
-        modeladmin.message_user(request, done, messages.SUCCESS)
-        return None
     opts = modeladmin.model._meta
     context = {
         **modeladmin.admin_site.each_context(request),
