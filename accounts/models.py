@@ -5,6 +5,7 @@ from django.contrib.auth.models import (
     PermissionsMixin,
 )
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +54,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("ativo"), default=True)
     date_joined = models.DateTimeField(_("cadastrado em"), default=timezone.now)
+    # The account's API security token ("Client-Token"). The token itself is
+    # shown once and never stored: only its SHA-256 digest and a short hint.
+    client_token_digest = models.CharField(
+        _("resumo do Client-Token"), max_length=64, blank=True, editable=False
+    )
+    client_token_hint = models.CharField(
+        _("início do Client-Token"), max_length=8, blank=True, editable=False
+    )
+    client_token_created_at = models.DateTimeField(
+        _("Client-Token gerado em"), null=True, blank=True, editable=False
+    )
+    client_token_enabled = models.BooleanField(
+        _("Client-Token ativo"),
+        default=False,
+        editable=False,
+        help_text=_(
+            "Quando ativo, toda chamada à API das instâncias da conta precisa "
+            "do cabeçalho Client-Token."
+        ),
+    )
 
     objects = UserManager()
 
@@ -68,6 +89,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 Lower("email"),
                 name="accounts_user_email_ci_unique",
                 violation_error_message=_("Já existe uma conta com este e-mail."),
+            ),
+            models.CheckConstraint(
+                condition=Q(client_token_enabled=False) | ~Q(client_token_digest=""),
+                name="accounts_user_client_token_enabled_needs_token",
+                violation_error_message=_("Gere um Client-Token antes de ativá-lo."),
             ),
         ]
         permissions = [

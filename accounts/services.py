@@ -1,5 +1,9 @@
 """Every change to account data. Views and the admin call these, never the ORM."""
 
+import hashlib
+import hmac
+import secrets
+import string
 from functools import partial
 
 from allauth.account.models import EmailAddress
@@ -10,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
@@ -45,6 +50,76 @@ def user_profile_update(*, user: User, full_name: str) -> User:
     user.full_name = full_name.strip()
     user.save(update_fields=["full_name"])
     return user
+
+
+CLIENT_TOKEN_ALPHABET = string.ascii_letters + string.digits
+# 40 letters and digits: about 238 random bits. No punctuation, so a
+# double-click selects the whole token.
+CLIENT_TOKEN_LENGTH = 40
+CLIENT_TOKEN_HINT_LENGTH = 4
+
+
+def _client_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def client_token_create(*, user: User) -> str:
+    """Give the account a new Client-Token and return it in plain text, the
+    only time it exists: just its SHA-256 digest and a hint (its first four
+    characters) are stored. Creates the first one or rotates: the previous
+    token stops matching as soon as this returns, since the API compares the
+    digest on the owner row it loads for each call. Whether the token is
+    required (on or off) does not change."""
+    token = "".join(
+        secrets.choice(CLIENT_TOKEN_ALPHABET) for _i in range(CLIENT_TOKEN_LENGTH)
+    )
+    user.client_token_digest = _client_token_digest(token)
+    user.client_token_hint = token[:CLIENT_TOKEN_HINT_LENGTH] + "…"
+    user.client_token_created_at = timezone.now()
+    user.save(
+        update_fields=[
+            "client_token_digest",
+            "client_token_hint",
+            "client_token_created_at",
+        ]
+    )
+    return token
+
+
+def client_token_enable(*, user: User, enabled: bool) -> User:
+    """Turn the Client-Token requirement on or off for every instance of the
+    account. Idempotent; the token itself is kept either way, so turning it
+    back on needs no new token. Raises ValidationError when turning it on for
+    an account that has not generated a token yet (a database constraint
+    refuses that state too)."""
+    if enabled and not user.client_token_digest:
+        raise ValidationError(
+            _("Gere um Client-Token antes de ativá-lo."), code="no_client_token"
+        )
+    user.client_token_enabled = enabled
+    user.save(update_fields=["client_token_enabled"])
+    return user
+
+
+def client_token_allows(*, user: User, given: str | None) -> bool:
+    """Whether an API call for an instance owned by `user`, carrying `given`
+    in its Client-Token header (None when the header is absent), may go on.
+
+    True whenever the account has the Client-Token off. When it is on, True
+    only if `given` is the current token, compared in constant time over the
+    digests. Pure: reads the fields already loaded on `user` and makes no
+    query, so the API can call it on every request."""
+    if not user.client_token_enabled:
+        return True
+    return client_token_is_current(user=user, token=given or "")
+
+
+def client_token_is_current(*, user: User, token: str) -> bool:
+    """Whether `token` is the account's current Client-Token, on or off.
+    Pure, like client_token_allows."""
+    if not token or not user.client_token_digest:
+        return False
+    return hmac.compare_digest(_client_token_digest(token), user.client_token_digest)
 
 
 def audit_record_create(
