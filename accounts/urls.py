@@ -53,4 +53,18 @@ allauth_patterns = [
 app_name = "accounts"
 urlpatterns = [
     path("", views.profile, name="profile"),
+    path("seguranca/", views.security, name="security"),
+    path(
+        "seguranca/gerar-token/",
+        views.client_token_generate,
+        name="client_token_generate",
+    ),
+    path(
+        "seguranca/ativar/", views.client_token_activate, name="client_token_activate"
+    ),
+    path(
+        "seguranca/desativar/",
+        views.client_token_deactivate,
+        name="client_token_deactivate",
+    ),
 ]

@@ -3,12 +3,14 @@ import hashlib
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import (
     client_token_allows,
     client_token_create,
     client_token_enable,
+    client_token_is_current,
 )
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +127,212 @@ def test_enabling_without_a_token_is_refused_in_portuguese(owner):
 def test_the_database_refuses_an_active_client_token_without_a_token(owner):
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.filter(pk=owner.pk).update(client_token_enabled=True)
+
+
+# The Segurança page
+
+SECURITY = reverse("accounts:security")
+GENERATE = reverse("accounts:client_token_generate")
+ACTIVATE = reverse("accounts:client_token_activate")
+DEACTIVATE = reverse("accounts:client_token_deactivate")
+
+
+def test_the_owner_sees_an_explained_client_token_that_is_off(owner_client):
+    response = owner_client.get(SECURITY)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Client-Token" in body
+    assert "401" in body
+    assert "Desativado" in body
+    assert "Nenhum token gerado ainda." in body
+    assert f'action="{GENERATE}"' in body
+    assert ACTIVATE not in body
+    assert response.templates[0].name == "accounts/security.html"
+
+
+def test_minha_conta_links_to_the_security_tab(owner_client):
+    body = owner_client.get(reverse("accounts:profile")).content.decode()
+
+    assert f'href="{SECURITY}"' in body
+    assert "Segurança" in body
+
+
+def test_an_anonymous_visitor_is_sent_to_login_from_every_security_view(client, owner):
+    for url in (SECURITY, GENERATE, ACTIVATE):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("account_login"))
+    for url in (GENERATE, ACTIVATE, DEACTIVATE):
+        response = client.post(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("account_login"))
+
+    owner.refresh_from_db()
+    assert owner.client_token_digest == ""
+    assert owner.client_token_enabled is False
+
+
+def test_the_security_page_is_get_only(owner_client, owner):
+    response = owner_client.post(SECURITY)
+
+    assert response.status_code == 405
+    owner.refresh_from_db()
+    assert owner.client_token_digest == ""
+
+
+def test_deactivating_is_post_only(owner_client, owner):
+    client_token_create(user=owner)
+    client_token_enable(user=owner, enabled=True)
+
+    response = owner_client.get(DEACTIVATE)
+
+    assert response.status_code == 405
+    owner.refresh_from_db()
+    assert owner.client_token_enabled is True
+
+
+def test_generating_shows_the_token_once_with_a_copy_button(owner_client, owner):
+    response = owner_client.post(GENERATE)
+
+    assert response.status_code == 302
+    assert response.url == SECURITY
+    owner.refresh_from_db()
+    page = owner_client.get(SECURITY)
+    token = page.context["new_token"]
+    assert client_token_is_current(user=owner, token=token)
+    body = page.content.decode()
+    assert f'<code id="client-token">{token}</code>' in body
+    assert 'data-copy="client-token"' in body
+    assert "não será mostrado de novo" in body
+    assert owner.client_token_hint in body
+
+    second = owner_client.get(SECURITY).content.decode()
+    assert token not in second
+    assert owner.client_token_hint in second
+
+
+def test_the_token_never_travels_in_the_redirect(owner_client, owner):
+    response = owner_client.post(GENERATE)
+
+    page = owner_client.get(SECURITY)
+    token = page.context["new_token"]
+    assert token not in response.url
+    assert token not in str(response.cookies)
+    assert token not in str(page.cookies)
+
+
+def test_pages_that_may_show_the_token_are_not_cached(owner_client):
+    for response in (owner_client.post(GENERATE), owner_client.get(SECURITY)):
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_a_token_replaced_before_it_was_shown_is_not_shown(owner_client, owner):
+    owner_client.post(GENERATE)
+    client_token_create(user=owner)  # another tab rotates first
+
+    page = owner_client.get(SECURITY)
+
+    assert page.context["new_token"] is None
+    assert 'id="client-token"' not in page.content.decode()
+
+
+def test_rotation_asks_first_and_says_what_breaks(owner_client, owner):
+    client_token_create(user=owner)
+    client_token_enable(user=owner, enabled=True)
+    digest = User.objects.get(pk=owner.pk).client_token_digest
+
+    response = owner_client.get(GENERATE)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Sim, gerar novo token" in body
+    assert "deixa de funcionar imediatamente" in body
+    assert "401" in body
+    assert owner.client_token_hint in body
+    assert User.objects.get(pk=owner.pk).client_token_digest == digest
+
+
+def test_confirmed_rotation_replaces_the_token_and_shows_the_new_one(
+    owner_client, owner
+):
+    old = client_token_create(user=owner)
+    client_token_enable(user=owner, enabled=True)
+
+    owner_client.post(GENERATE)
+    page = owner_client.get(SECURITY)
+
+    new = page.context["new_token"]
+    owner.refresh_from_db()
+    assert new != old
+    assert not client_token_allows(user=owner, given=old)
+    assert client_token_allows(user=owner, given=new)
+    assert owner.client_token_enabled is True
+    assert "O anterior já não funciona." in page.content.decode()
+
+
+def test_without_a_token_there_is_nothing_to_rotate_or_activate(owner_client):
+    assert owner_client.get(GENERATE).url == SECURITY
+    assert owner_client.get(ACTIVATE).url == SECURITY
+
+
+def test_activating_asks_first_and_warns_about_401(owner_client, owner):
+    client_token_create(user=owner)
+
+    response = owner_client.get(ACTIVATE)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Sim, ativar" in body
+    assert "401" in body
+    assert owner.client_token_hint in body
+    owner.refresh_from_db()
+    assert owner.client_token_enabled is False
+
+
+def test_the_owner_activates_and_deactivates(owner_client, owner):
+    token = client_token_create(user=owner)
+
+    response = owner_client.post(ACTIVATE)
+
+    assert response.url == SECURITY
+    owner.refresh_from_db()
+    assert owner.client_token_enabled is True
+    assert not client_token_allows(user=owner, given=None)
+    page = owner_client.get(SECURITY).content.decode()
+    assert "Client-Token ativado" in page
+    assert f'action="{DEACTIVATE}"' in page
+    assert token not in page
+
+    owner_client.post(DEACTIVATE)
+
+    owner.refresh_from_db()
+    assert owner.client_token_enabled is False
+    assert client_token_allows(user=owner, given=None)
+    assert "Client-Token desativado" in owner_client.get(SECURITY).content.decode()
+
+
+def test_activating_without_a_token_is_refused_and_explained(owner_client, owner):
+    response = owner_client.post(ACTIVATE, follow=True)
+
+    owner.refresh_from_db()
+    assert owner.client_token_enabled is False
+    assert "Gere um Client-Token antes de ativá-lo." in response.content.decode()
+
+
+def test_each_customer_changes_only_their_own_token(client, owner, other):
+    client_token_create(user=owner)
+    owner_digest = User.objects.get(pk=owner.pk).client_token_digest
+    client.force_login(other)
+
+    client.post(GENERATE)
+    client.post(ACTIVATE)
+    page = client.get(SECURITY)
+
+    owner.refresh_from_db()
+    other.refresh_from_db()
+    assert owner.client_token_digest == owner_digest
+    assert owner.client_token_enabled is False
+    assert other.client_token_enabled is True
+    assert other.client_token_digest != owner_digest
+    assert owner.email not in page.content.decode()
