@@ -52,11 +52,32 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationForm
     ordering = ("-date_joined",)
     list_display = ("email", "full_name", "is_active", "is_staff", "date_joined")
-    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    list_filter = (
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "client_token_enabled",
+        "groups",
+    )
     search_fields = ("email", "full_name")
     fieldsets = (
         (None, {"fields": ("email", "customer_360", "password")}),
         (_("Dados pessoais"), {"fields": ("full_name",)}),
+        (
+            _("Client-Token da API"),
+            {
+                "fields": (
+                    "client_token_status",
+                    "client_token_hint",
+                    "client_token_created_at",
+                ),
+                "description": _(
+                    "Só o início do token é guardado para exibição; nem a equipe "
+                    "pode vê-lo. Apenas o cliente o gera, troca, ativa ou "
+                    "desativa, em Minha conta › Segurança."
+                ),
+            },
+        ),
         (
             _("Permissões"),
             {
@@ -80,7 +101,15 @@ class UserAdmin(DjangoUserAdmin):
         # The email is changed only by the audited action, never by editing.
         if obj is None:
             return ()
-        return ("email", "customer_360", "last_login", "date_joined")
+        return (
+            "email",
+            "customer_360",
+            "client_token_status",
+            "client_token_hint",
+            "client_token_created_at",
+            "last_login",
+            "date_joined",
+        )
 
     @admin.display(description=_("Visão 360"))
     def customer_360(self, user: User) -> str:
@@ -89,6 +118,14 @@ class UserAdmin(DjangoUserAdmin):
             reverse("admin:support_customer_change", args=[user.pk]),
             _("Instâncias, faturas, chamados, webhooks e auditoria desta conta"),
         )
+
+    @admin.display(description=_("Situação"))
+    def client_token_status(self, user: User) -> str:
+        if user.client_token_enabled:
+            return _("Ativo: as chamadas à API sem ele são recusadas")
+        if user.client_token_hint:
+            return _("Gerado, mas desativado")
+        return _("Nunca gerado (desativado)")
 
     def has_change_email_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.change_user_email")

@@ -12,6 +12,7 @@ from accounts.services import (
     client_token_enable,
     client_token_is_current,
 )
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -336,3 +337,62 @@ def test_each_customer_changes_only_their_own_token(client, owner, other):
     assert other.client_token_enabled is True
     assert other.client_token_digest != owner_digest
     assert owner.email not in page.content.decode()
+
+
+# The admin
+
+
+def test_staff_see_whether_it_is_on_and_its_hint_but_never_the_token(
+    staff_client, owner
+):
+    token = client_token_create(user=owner)
+    client_token_enable(user=owner, enabled=True)
+    owner.refresh_from_db()
+
+    response = staff_client.get(reverse("admin:accounts_user_change", args=[owner.pk]))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Client-Token da API" in body
+    assert "Ativo: as chamadas à API sem ele são recusadas" in body
+    assert owner.client_token_hint in body
+    assert owner.client_token_digest not in body
+    assert token not in body
+    assert 'name="client_token' not in body
+
+
+def test_the_admin_lists_customers_by_client_token_state(staff_client, owner, other):
+    client_token_create(user=owner)
+    client_token_enable(user=owner, enabled=True)
+
+    response = staff_client.get(
+        reverse("admin:accounts_user_changelist"), {"client_token_enabled__exact": "1"}
+    )
+
+    body = response.content.decode()
+    assert owner.email in body
+    assert other.email not in body
+
+
+def test_a_superuser_edit_cannot_touch_the_client_token(client, owner):
+    client_token_create(user=owner)
+    before = User.objects.filter(pk=owner.pk).values().get()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[owner.pk]),
+        {
+            "full_name": "Ana Dona",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+            "client_token_enabled": "on",
+            "client_token_digest": "0" * 64,
+            "client_token_hint": "abcd…",
+        },
+    )
+
+    assert response.status_code == 302
+    after = User.objects.filter(pk=owner.pk).values().get()
+    for field in ("enabled", "digest", "hint", "created_at"):
+        assert after[f"client_token_{field}"] == before[f"client_token_{field}"]
