@@ -121,11 +121,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("Situação"))
     def client_token_status(self, user: User) -> str:
-        if user.client_token_enabled:
-            return _("Ativo: as chamadas à API sem ele são recusadas")
-        if user.client_token_hint:
-            return _("Gerado, mas desativado")
-        return _("Nunca gerado (desativado)")
+        return user.client_token_status
 
     def has_change_email_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.change_user_email")

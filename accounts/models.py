@@ -113,6 +113,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
+    @property
+    def client_token_status(self) -> str:
+        """The Client-Token's state in words, for staff pages."""
+        if self.client_token_enabled:
+            return _("Ativo: as chamadas à API sem ele são recusadas")
+        if self.client_token_digest:
+            return _("Gerado, mas desativado")
+        return _("Nunca gerado (desativado)")
+
 
 class AuditRecord(models.Model):
     """One staff action on a customer's data: who, what, on what, before and

@@ -396,3 +396,18 @@ def test_a_superuser_edit_cannot_touch_the_client_token(client, owner):
     after = User.objects.filter(pk=owner.pk).values().get()
     for field in ("enabled", "digest", "hint", "created_at"):
         assert after[f"client_token_{field}"] == before[f"client_token_{field}"]
+
+
+def test_the_customer_360_page_says_whether_the_client_token_is_on(staff_client, owner):
+    page = reverse("admin:support_customer_change", args=[owner.pk])
+    assert "Nunca gerado" in staff_client.get(page).content.decode()
+
+    token = client_token_create(user=owner)
+    client_token_enable(user=owner, enabled=True)
+    owner.refresh_from_db()
+
+    body = staff_client.get(page).content.decode()
+    assert "Client-Token da API: Ativo" in body
+    assert f"<code>{owner.client_token_hint}</code>" in body
+    assert token not in body
+    assert owner.client_token_digest not in body
