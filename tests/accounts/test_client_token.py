@@ -156,7 +156,8 @@ def test_minha_conta_links_to_the_security_tab(owner_client):
     body = owner_client.get(reverse("accounts:profile")).content.decode()
 
     assert f'href="{SECURITY}"' in body
-    assert "Segurança" in body
+    security = owner_client.get(SECURITY).content.decode()
+    assert f'<a href="{SECURITY}" aria-current="page">Segurança</a>' in security
 
 
 def test_an_anonymous_visitor_is_sent_to_login_from_every_security_view(client, owner):
