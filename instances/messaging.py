@@ -3,21 +3,37 @@ with a reason), send through the engine from a task, follow the receipts."""
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from urllib.parse import urlsplit
 
 from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from instances import health
+from instances import health, media
 from instances.engines import engine_get
-from instances.engines.base import EngineError, EngineSession, EngineUnavailable
-from instances.models import Instance, InstanceState, Message, MessageStatus
+from instances.engines.base import (
+    EngineError,
+    EngineSession,
+    EngineUnavailable,
+    EngineUnsupported,
+    OutgoingMessage,
+)
+from instances.models import (
+    MEDIA_KINDS,
+    Instance,
+    InstanceState,
+    MediaFile,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
 from instances.phones import phone_to_e164
-from webhooks.services import event_emit
+from webhooks.services import FetchFailed, event_emit, url_fetch
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +94,37 @@ def _not_working_refusal(instance: Instance) -> "SendRefused":
     )
 
 
+@dataclass
+class Draft:
+    """A send as the API understood it, before any check: the kind, its text
+    (or caption), what the kind carries besides, and its media as given (a
+    URL or a data URI)."""
+
+    kind: str = MessageKind.TEXT
+    text: str = ""
+    content: dict = field(default_factory=dict)
+    media: str = ""
+    file_name: str = ""
+    extension: str = ""
+    reply_to: str = ""
+    delay_message: int = 0
+    delay_typing: int = 0
+
+
 def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
-    """Accept a text message for sending: checks, then a queued Message and,
-    after commit, the task that hands it to the engine. Nothing is queued when
-    a check fails (SendRefused: 402, 409, 413 or 422)."""
+    """Accept a text message (see message_accept)."""
+    return message_accept(instance=instance, phone=phone, draft=Draft(text=text))
+
+
+def message_accept(*, instance: Instance, phone: str, draft: Draft) -> Message:
+    """Accept a message of any kind for sending: every check, then a queued
+    Message and, after commit, the task that hands it to the engine. The
+    checks are those of every kind, cheapest first: subscription or trial,
+    connected, the kind's own content, a valid phone, the exclusion list,
+    media given as a data URI (decoded, type read from its bytes, size), and
+    the day's warm-up count. Nothing is queued, and no media is kept, when a
+    check fails (SendRefused: 402, 409, 413, 422 or 429). A media URL is not
+    fetched here: the worker fetches it before sending."""
     if not instance_may_work(instance):
         raise _not_working_refusal(instance)
     if instance.state != InstanceState.CONNECTED:
@@ -90,10 +133,7 @@ def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
             "instance_not_connected",
             _("A instância não está conectada ao WhatsApp."),
         )
-    if len(text) > MAX_TEXT:
-        raise SendRefused(413, "text_too_long", _("O texto passa de 4096 caracteres."))
-    if not text.strip():
-        raise SendRefused(422, "empty_text", _("O texto da mensagem está vazio."))
+    _draft_check(draft)
     try:
         to = phone_to_e164(phone)
     except Exception as error:
@@ -110,6 +150,18 @@ def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
                 "Este número está na lista de exclusão da instância e não recebe mensagens."
             ),
         )
+    checked = None
+    if draft.media and media.is_data_uri(draft.media):
+        try:
+            data = media.data_uri_decode(draft.media, kind=draft.kind)
+            checked = media.media_check(
+                data,
+                kind=draft.kind,
+                file_name=draft.file_name,
+                extension=draft.extension,
+            )
+        except media.MediaRefused as refused:
+            raise SendRefused(refused.status, refused.code, refused.message) from None
     with transaction.atomic():
         if not health.warmup_take(instance):
             raise SendRefused(
@@ -122,15 +174,96 @@ def message_send_text(*, instance: Instance, phone: str, text: str) -> Message:
                 % {"limit": health.warmup_limit(instance)},
                 retry_after=health.seconds_until_tomorrow(),
             )
-        message = _queue(instance, to, text)
+        stored = (
+            media.media_store(instance=instance, media=checked) if checked else None
+        )
+        message = _queue(
+            instance,
+            to,
+            draft.text,
+            kind=draft.kind,
+            content=draft.content,
+            media_file=stored,
+            media_url="" if checked else draft.media,
+            reply_to=draft.reply_to,
+            delay_message=draft.delay_message,
+            delay_typing=draft.delay_typing,
+        )
     return message
 
 
+def _draft_check(draft: Draft) -> None:
+    """What each kind needs, in the words the developer reads."""
+    if len(draft.text) > MAX_TEXT:
+        raise SendRefused(413, "text_too_long", _("O texto passa de 4096 caracteres."))
+    if "\x00" in draft.text or any(
+        "\x00" in str(value) for value in draft.content.values()
+    ):
+        raise SendRefused(
+            422, "invalid_text", _("O texto contém um caractere nulo (\\u0000).")
+        )
+    if draft.kind in (MessageKind.TEXT, MessageKind.LINK) and not draft.text.strip():
+        raise SendRefused(422, "empty_text", _("O texto da mensagem está vazio."))
+    if draft.kind in MEDIA_KINDS and not draft.media.strip():
+        raise SendRefused(
+            422,
+            "missing_media",
+            _("Informe a mídia: uma URL pública ou um data URI em base64."),
+        )
+    if draft.kind == MessageKind.REACTION and not draft.reply_to:
+        raise SendRefused(
+            422,
+            "missing_message_id",
+            _("Informe em messageId a mensagem que recebe a reação."),
+        )
+    for delay in (draft.delay_message, draft.delay_typing):
+        if not 0 <= delay <= 15:
+            raise SendRefused(
+                422,
+                "invalid_delay",
+                _("delayMessage e delayTyping vão de 1 a 15 segundos."),
+            )
+    if draft.media and not media.is_data_uri(draft.media):
+        parts = urlsplit(draft.media.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SendRefused(
+                422,
+                "invalid_media",
+                _(
+                    "Mídia inválida: envie uma URL pública (http ou https) ou um "
+                    "data URI em base64."
+                ),
+            )
+
+
 def _queue(
-    instance: Instance, to: str, text: str, *, opt_out_reply: bool = False
+    instance: Instance,
+    to: str,
+    text: str,
+    *,
+    opt_out_reply: bool = False,
+    kind: str = MessageKind.TEXT,
+    content: dict | None = None,
+    media_file: MediaFile | None = None,
+    media_url: str = "",
+    reply_to: str = "",
+    delay_message: int = 0,
+    delay_typing: int = 0,
 ) -> Message:
+    now = timezone.now()
     message = Message.objects.create(
-        instance=instance, to=to, text=text, is_opt_out_reply=opt_out_reply
+        instance=instance,
+        to=to,
+        text=text,
+        is_opt_out_reply=opt_out_reply,
+        kind=kind,
+        content=content or {},
+        media=media_file,
+        media_url=media_url,
+        reply_to=reply_to,
+        send_after=now + timedelta(seconds=delay_message) if delay_message else None,
+        typing_seconds=delay_typing,
+        created_at=now,
     )
     transaction.on_commit(messages_dispatch_request, robust=True)
     return message
@@ -159,14 +292,26 @@ def messages_dispatch() -> int:
                 Message.objects.select_for_update(skip_locked=True)
                 .filter(status=MessageStatus.QUEUED, dispatched_at__isnull=True)
                 .order_by("created_at")
-                .values_list("pk", flat=True)[:DISPATCH_BATCH]
+                .values_list("pk", "send_after")[:DISPATCH_BATCH]
             )
-            Message.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
-        for message_id in ids:
-            current_app.send_task(SEND_TASK, args=[str(message_id)])
+            now = timezone.now()
+            Message.objects.filter(pk__in=[pk for pk, _at in ids]).update(
+                dispatched_at=now
+            )
+        for message_id, send_after in ids:
+            _send_task_publish(message_id, send_after, now)
         queued += len(ids)
         if len(ids) < DISPATCH_BATCH:
             return queued
+
+
+def _send_task_publish(message_id, send_after, now) -> None:
+    # delayMessage: a wait of seconds, handed to the broker; if the task is
+    # lost meanwhile, the queued sweep sends the message anyway.
+    wait = (send_after - now).total_seconds() if send_after else 0
+    current_app.send_task(
+        SEND_TASK, args=[str(message_id)], countdown=wait if wait > 0 else None
+    )
 
 
 def opt_out_reply_send(*, instance: Instance, to: str) -> Message | None:
@@ -180,14 +325,21 @@ def opt_out_reply_send(*, instance: Instance, to: str) -> Message | None:
 def message_send(*, message_id) -> Message | None:
     """Hand a queued message to the engine (the task's work). Idempotent: the
     message is claimed with one conditional UPDATE, so of two tasks for it
-    (a late original and the sweeper's) only one sends. An engine outage
-    releases the claim for the next try (EngineUnavailable is raised for the
-    task); a refusal marks it failed."""
+    (a late original and the sweeper's) only one sends. A media URL is
+    fetched first, through the webhook guard; a fetch that fails fails the
+    message with its reason. With delayTyping, the first run shows "typing"
+    and queues the send for when it ends. An engine outage releases the
+    claim for the next try (EngineUnavailable is raised for the task); a
+    refusal marks it failed."""
     claim = f"{CLAIMED}{uuid.uuid4().hex}"
     claimed = Message.objects.filter(
         pk=message_id, status=MessageStatus.QUEUED, engine_message_id=""
     ).update(engine_message_id=claim, updated_at=timezone.now())
-    message = Message.objects.select_related("instance").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("instance", "media")
+        .filter(pk=message_id)
+        .first()
+    )
     if not claimed or message is None:
         return message
     instance = message.instance
@@ -197,18 +349,25 @@ def message_send(*, message_id) -> Message | None:
     if refusal:
         _status_set(message, MessageStatus.FAILED, error=refusal)
         return message
+    if message.media_url and message.media is None:
+        try:
+            message.media = _media_fetch(message)
+        except media.MediaRefused as refused:
+            _status_set(message, MessageStatus.FAILED, error=refused.message[:300])
+            return message
     session = EngineSession(instance.engine_ref, instance.engine_token)
+    engine = engine_get()
     try:
-        engine_id = engine_get().message_send_text(
-            session, to=message.to, text=message.text
-        )
+        if message.typing_seconds and not message.content.get("typing_shown"):
+            return _typing_show(engine, session, message, claim)
+        engine_id = _engine_send(engine, session, message)
     except EngineUnavailable:
         Message.objects.filter(pk=message.pk, engine_message_id=claim).update(
             engine_message_id=""
         )
         raise
     except EngineError as error:
-        _status_set(message, MessageStatus.FAILED, error=str(error)[:300])
+        _status_set(message, MessageStatus.FAILED, error=_engine_reason(error))
         return message
     with transaction.atomic():
         # The engine's id and "sent" are written together: no crash can leave
@@ -219,13 +378,138 @@ def message_send(*, message_id) -> Message | None:
         event_emit(
             instance=instance,
             kind="message.sent",
-            data={
-                "message_id": str(message.pk),
-                "to": message.to,
-                "text": message.text,
-            },
+            data=message_event_data(message),
         )
     return message
+
+
+def message_event_data(message: Message) -> dict:
+    """What a message.sent or message.status webhook says of an outgoing
+    message, in both payload formats' terms."""
+    data = {
+        "message_id": str(message.pk),
+        "whatsapp_message_id": message.message_id,
+        "zaap_id": message.zaap_id,
+        "to": message.to,
+        "kind": message.kind,
+        "text": message.text,
+    }
+    if message.content:
+        data["content"] = {
+            k: v for k, v in message.content.items() if k != "typing_shown"
+        }
+    if message.reply_to:
+        data["reply_to"] = message.reply_to
+    return data
+
+
+def _engine_reason(error: EngineError) -> str:
+    if isinstance(error, EngineUnsupported):
+        return _("O motor do WhatsApp em uso não envia este tipo de mensagem.")
+    return str(error)[:300]
+
+
+def _media_fetch(message: Message) -> MediaFile:
+    """Fetch the media URL of a message into storage, checked like a data URI.
+    Raises MediaRefused with the reason in Portuguese."""
+    kind = message.kind
+    try:
+        fetched = url_fetch(message.media_url, max_bytes=media.MAX_BYTES[kind])
+    except FetchFailed as error:
+        raise media.MediaRefused(
+            422,
+            "media_fetch_failed",
+            _("Não foi possível baixar a mídia: %(reason)s") % {"reason": error},
+        ) from error
+    checked = media.media_check(
+        fetched.data,
+        kind=kind,
+        file_name=message.content.get("file_name") or fetched.file_name,
+        extension=message.content.get("extension", ""),
+    )
+    stored = media.media_store(instance=message.instance, media=checked)
+    Message.objects.filter(pk=message.pk).update(media=stored)
+    return stored
+
+
+def _typing_show(engine, session, message: Message, claim: str) -> Message:
+    """delayTyping: show "typing" (or "recording" before audio) now, and
+    queue the send itself for when it ends; no one sleeps meanwhile."""
+    presence = "recording" if message.kind == MessageKind.AUDIO else "composing"
+    engine.chat_presence_send(
+        session, to=message.to, presence=presence, seconds=message.typing_seconds
+    )
+    now = timezone.now()
+    send_after = now + timedelta(seconds=message.typing_seconds)
+    content = {**message.content, "typing_shown": True}
+    Message.objects.filter(pk=message.pk, engine_message_id=claim).update(
+        engine_message_id="", content=content, send_after=send_after, updated_at=now
+    )
+    message.content, message.send_after = content, send_after
+    transaction.on_commit(
+        partial(_send_task_publish, message.pk, send_after, now), robust=True
+    )
+    return message
+
+
+def _engine_send(engine, session: EngineSession, message: Message) -> str:
+    """Call the engine's method for the message's kind."""
+    stored = message.media
+    outgoing = OutgoingMessage(
+        to=message.to,
+        kind=message.kind,
+        text=message.text,
+        content={k: v for k, v in message.content.items() if k != "typing_shown"},
+        media=media.media_read(stored) if stored else b"",
+        media_mime=stored.mime_type if stored else "",
+        file_name=_file_name(message),
+        media_id=str(stored.pk) if stored else "",
+        reply_to=_engine_id_of(message.instance, message.reply_to),
+        message_id=message.message_id,
+    )
+    method = {
+        MessageKind.TEXT: engine.message_send,
+        MessageKind.IMAGE: engine.message_send_media,
+        MessageKind.VIDEO: engine.message_send_media,
+        MessageKind.DOCUMENT: engine.message_send_media,
+        MessageKind.STICKER: engine.message_send_media,
+        MessageKind.AUDIO: engine.message_send_audio,
+        MessageKind.LOCATION: engine.message_send_location,
+        MessageKind.CONTACT: engine.message_send_contact,
+        MessageKind.REACTION: engine.message_send_reaction,
+        MessageKind.LINK: engine.message_send_link,
+    }[message.kind]
+    return method(session, outgoing)
+
+
+def _file_name(message: Message) -> str:
+    if message.kind != MessageKind.DOCUMENT:
+        return ""
+    name = message.content.get("file_name") or (
+        message.media.file_name if message.media else ""
+    )
+    extension = message.content.get("extension", "")
+    if not name:
+        name = "documento"
+    if extension and not name.lower().endswith(f".{extension.lower()}"):
+        name = f"{name}.{extension}"
+    return name
+
+
+def _engine_id_of(instance: Instance, reply_to: str) -> str:
+    """The engine's id of the message a reply or reaction points at: one of
+    ours is known by the id PlugMessage gave it, a received one by WhatsApp's."""
+    if not reply_to:
+        return ""
+    ours = (
+        Message.objects.filter(instance=instance, message_id=reply_to)
+        .exclude(engine_message_id="")
+        .values_list("engine_message_id", flat=True)
+        .first()
+    )
+    if ours and not ours.startswith(CLAIMED):
+        return ours
+    return reply_to
 
 
 def _refusal_at_send_time(message: Message) -> str:
@@ -239,6 +523,83 @@ def _refusal_at_send_time(message: Message) -> str:
     if instance.state != InstanceState.CONNECTED:
         return _("A instância foi desconectada antes do envio.")
     return ""
+
+
+def message_find(*, instance: Instance, message_id: str) -> Message | None:
+    """A message sent through the API, by its id (a UUID) or its messageId."""
+    try:
+        return Message.objects.filter(
+            instance=instance, pk=uuid.UUID(message_id)
+        ).first()
+    except ValueError:
+        return Message.objects.filter(instance=instance, message_id=message_id).first()
+
+
+def message_read(*, instance: Instance, phone: str, message_id: str) -> None:
+    """Mark a received message as read at WhatsApp. Raises EngineError."""
+    engine_get().message_read(
+        _session_of(instance),
+        phone=phone_to_e164(phone) if phone else "",
+        message_id=message_id,
+    )
+
+
+def message_delete(
+    *, instance: Instance, phone: str, message_id: str, from_me: bool
+) -> None:
+    """Delete a message for everyone: one of ours is known by its messageId,
+    a received one by WhatsApp's id. Raises EngineError."""
+    engine_id = _engine_id_of(instance, message_id) if from_me else message_id
+    engine_get().message_delete(
+        _session_of(instance),
+        phone=phone_to_e164(phone) if phone else "",
+        message_id=engine_id,
+        from_me=from_me,
+    )
+
+
+def _session_of(instance: Instance) -> EngineSession:
+    return EngineSession(instance.engine_ref, instance.engine_token)
+
+
+def _in_queue(instance: Instance):
+    # Accepted, not yet handed to the engine, and not being sent right now.
+    return Message.objects.filter(
+        instance=instance, status=MessageStatus.QUEUED, engine_message_id=""
+    )
+
+
+def queue_for_instance(*, instance: Instance, limit: int = 100) -> list[Message]:
+    """The messages waiting to be sent, oldest first."""
+    return list(
+        _in_queue(instance).select_related("instance").order_by("created_at")[:limit]
+    )
+
+
+def queue_count(*, instance: Instance) -> int:
+    return _in_queue(instance).count()
+
+
+def queue_remove(*, instance: Instance, zaap_id: str | None = None) -> int:
+    """Cancel waiting messages (all, or the one with `zaap_id`): each becomes
+    "failed" with the reason and fires its status webhook. A message the
+    worker already took is not touched. Returns how many were removed."""
+    waiting = _in_queue(instance)
+    if zaap_id is not None:
+        try:
+            waiting = waiting.filter(pk=uuid.UUID(hex=zaap_id))
+        except ValueError:
+            return 0
+    removed = 0
+    for message in waiting.select_related("instance"):
+        if _status_set(
+            message,
+            MessageStatus.FAILED,
+            error=_("Removida da fila pelo cliente."),
+            only_if_unclaimed=True,
+        ):
+            removed += 1
+    return removed
 
 
 def message_receipt_apply(
@@ -258,27 +619,51 @@ def message_receipt_apply(
 
 
 @transaction.atomic
-def _status_set(message: Message, status: str, *, error: str = "") -> bool:
-    """Write a new status if it moves the message forward (one conditional
-    UPDATE, so late or repeated receipts change nothing) and fire the
-    message.status webhook in the same transaction."""
-    forward = Message.objects.filter(pk=message.pk).exclude(status=MessageStatus.FAILED)
+def _status_set(
+    message: Message, status: str, *, error: str = "", only_if_unclaimed: bool = False
+) -> bool:
+    """Move the message forward to `status` and fire a message.status webhook
+    for every step on the way, in order, in the same transaction: a "read"
+    that arrives before its "delivered" announces "delivered", then "read";
+    a late or repeated receipt changes nothing. The row is locked while it
+    is decided, so two receipts racing each other each see the other's
+    outcome and no step is announced twice or skipped. Returns whether the
+    status moved."""
+    row = (
+        Message.objects.select_for_update()
+        .filter(pk=message.pk)
+        .values_list("status", "engine_message_id")
+    ).first()
+    if row is None or row[0] == MessageStatus.FAILED:
+        return False
+    current, engine_id = row
+    if only_if_unclaimed and engine_id:
+        return False
     if status == MessageStatus.FAILED:
         # A message already delivered or read cannot fail afterwards.
-        forward = forward.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENT])
+        if current not in (MessageStatus.QUEUED, MessageStatus.SENT):
+            return False
+        steps = [MessageStatus.FAILED]
     else:
-        rank = Case(
-            *[When(status=s, then=Value(r)) for s, r in _ORDER.items()],
-            output_field=IntegerField(),
-        )
-        forward = forward.annotate(rank=rank).filter(rank__lt=_ORDER[status])
-    if not forward.update(status=status, error=error, updated_at=timezone.now()):
-        return False
+        if _ORDER[current] >= _ORDER[status]:
+            return False
+        steps = [
+            step
+            for step, rank in _ORDER.items()
+            if _ORDER[current] < rank <= _ORDER[status]
+        ]
+    Message.objects.filter(pk=message.pk).update(
+        status=status, error=error, updated_at=timezone.now()
+    )
     message.status = status
-    data = {"message_id": str(message.pk), "to": message.to, "status": status}
-    if error:
-        data["error"] = error
-    event_emit(instance=message.instance, kind="message.status", data=data)
+    message.error = error
+    for step in steps:
+        data = {**message_event_data(message), "status": step}
+        if step == MessageStatus.FAILED and error:
+            data["error"] = error
+        data.pop("text", None)
+        data.pop("content", None)
+        event_emit(instance=message.instance, kind="message.status", data=data)
     return True
 
 

@@ -104,6 +104,17 @@ class Instance(models.Model):
     connect_error = models.CharField(
         _("erro da última conexão"), max_length=300, blank=True
     )
+    # The number's WhatsApp profile, as last set through PlugMessage.
+    profile_name = models.CharField(_("nome no WhatsApp"), max_length=25, blank=True)
+    profile_about = models.CharField(_("recado"), max_length=139, blank=True)
+    profile_picture = models.ForeignKey(
+        "MediaFile",
+        verbose_name=_("foto do perfil"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -222,6 +233,9 @@ class SimulatedSession(models.Model):
     pairing_code = models.CharField(max_length=16, blank=True, db_index=True)
     pairing_phone = models.CharField(max_length=20, blank=True)
     phone_number = models.CharField(max_length=20, blank=True)
+    # The simulated number's WhatsApp profile and what it last showed a chat.
+    profile = models.JSONField(default=dict, blank=True)
+    presence = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("sessão simulada")
@@ -232,13 +246,22 @@ class SimulatedSession(models.Model):
 
 
 class SimulatedMessage(models.Model):
-    """A message the simulator "sent", so that its tick can report delivery
-    and reading like a phone would."""
+    """A message in the simulator's conversations: one the instance "sent"
+    (so that its tick can report delivery and reading like a phone would), or
+    one the simulated phone sent to the instance (`inbound`)."""
 
     engine_ref = models.CharField(max_length=80, db_index=True)
     message_id = models.CharField(max_length=40, unique=True)
     to = models.CharField(max_length=20)
+    inbound = models.BooleanField(default=False)
+    kind = models.CharField(max_length=10, default="text")
     text = models.TextField()
+    # What the kind carries besides text (caption, file name, coordinates...).
+    content = models.JSONField(default=dict, blank=True)
+    media = models.ForeignKey(
+        "MediaFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reply_to = models.CharField(max_length=80, blank=True)
     status = models.CharField(max_length=10, default="sent")
     sent_at = models.DateTimeField(default=timezone.now)
 
@@ -250,6 +273,67 @@ class SimulatedMessage(models.Model):
         return self.message_id
 
 
+def wa_message_id_generate() -> str:
+    """An id in the shape WhatsApp Web gives the messages it sends (3EB0 and
+    16 upper-case hex digits): assigned when a send is accepted, so the
+    answer, the queue and every webhook about the message carry the same id."""
+    return "3EB0" + secrets.token_hex(8).upper()
+
+
+def media_upload_to(instance: "MediaFile", filename: str) -> str:
+    # The name on disk says nothing the link does not: a random id.
+    now = timezone.now()
+    return f"media/{now:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class MediaFile(models.Model):
+    """The bytes of one image, audio, video, document or sticker sent or
+    received by an instance, in Django's storage (files under VAR_DIR by
+    default, an S3-compatible bucket in production). Its type is the one read
+    from the content, never the one a name or a caller claimed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, related_name="media_files"
+    )
+    file = models.FileField(upload_to=media_upload_to, max_length=200)
+    mime_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    file_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("arquivo de mídia")
+        verbose_name_plural = _("arquivos de mídia")
+
+    def __str__(self) -> str:
+        return self.file_name or str(self.pk)
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", _("Texto")
+    IMAGE = "image", _("Imagem")
+    AUDIO = "audio", _("Áudio")
+    VIDEO = "video", _("Vídeo")
+    DOCUMENT = "document", _("Documento")
+    LINK = "link", _("Link")
+    LOCATION = "location", _("Localização")
+    CONTACT = "contact", _("Contato")
+    REACTION = "reaction", _("Reação")
+    STICKER = "sticker", _("Figurinha")
+
+
+MEDIA_KINDS = frozenset(
+    [
+        MessageKind.IMAGE,
+        MessageKind.AUDIO,
+        MessageKind.VIDEO,
+        MessageKind.DOCUMENT,
+        MessageKind.STICKER,
+    ]
+)
+
+
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("Na fila")
     SENT = "sent", _("Enviada")
@@ -259,15 +343,36 @@ class MessageStatus(models.TextChoices):
 
 
 class Message(models.Model):
-    """A text message sent through an instance's API. Its status moves
-    forward only (queued → sent → delivered → read), or to failed."""
+    """A message sent through an instance's API, of any kind. Its status
+    moves forward only (queued → sent → delivered → read), or to failed.
+    `text` is the text of a text or link message and the caption of media;
+    `content` holds what the kind carries besides (file name, coordinates,
+    contact, emoji, link preview); `media` the bytes once they are here (a
+    URL given by the caller is fetched by the worker into it)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     instance = models.ForeignKey(
         Instance, on_delete=models.CASCADE, related_name="messages"
     )
+    message_id = models.CharField(
+        _("id da mensagem"), max_length=80, default=wa_message_id_generate
+    )
     to = models.CharField(_("para"), max_length=20)
-    text = models.TextField(_("texto"))
+    kind = models.CharField(
+        _("tipo"), max_length=10, choices=MessageKind.choices, default=MessageKind.TEXT
+    )
+    text = models.TextField(_("texto"), blank=True)
+    content = models.JSONField(default=dict, blank=True)
+    media = models.ForeignKey(
+        MediaFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    media_url = models.URLField(_("endereço da mídia"), max_length=2000, blank=True)
+    # The message this one answers (WhatsApp's id, or one of ours).
+    reply_to = models.CharField(max_length=80, blank=True)
+    # delayMessage: not handed to the engine before this moment.
+    send_after = models.DateTimeField(null=True, blank=True)
+    # delayTyping: seconds of "digitando..." shown before the message goes.
+    typing_seconds = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(
         _("status"),
         max_length=10,
@@ -295,10 +400,52 @@ class Message(models.Model):
                 condition=models.Q(status="queued", dispatched_at__isnull=True),
                 name="instances_message_undispatched",
             ),
+            models.Index(fields=["instance", "message_id"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.to}: {self.text[:30]}"
+
+    @property
+    def zaap_id(self) -> str:
+        """The queue's id of the message (Z-API's zaapId)."""
+        return self.pk.hex.upper()
+
+
+class ReceivedMessage(models.Model):
+    """A message a contact sent to the instance's number, with its content:
+    stored once per WhatsApp id, whatever the engine repeats."""
+
+    id = models.BigAutoField(primary_key=True)
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, related_name="received_messages"
+    )
+    message_id = models.CharField(_("id da mensagem"), max_length=80)
+    phone = models.CharField(_("de"), max_length=20)
+    sender_name = models.CharField(_("nome"), max_length=100, blank=True)
+    kind = models.CharField(
+        _("tipo"), max_length=10, choices=MessageKind.choices, default=MessageKind.TEXT
+    )
+    text = models.TextField(_("texto"), blank=True)
+    content = models.JSONField(default=dict, blank=True)
+    media = models.ForeignKey(
+        MediaFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reply_to = models.CharField(max_length=80, blank=True)
+    received_at = models.DateTimeField(_("recebida em"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mensagem recebida")
+        verbose_name_plural = _("mensagens recebidas")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "message_id"], name="instances_received_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.text[:30]}"
 
 
 class ExclusionSource(models.TextChoices):

@@ -1,6 +1,7 @@
 """Every change to instances. Views, tasks and the admin call these."""
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record_create
-from instances import health, lifecycle, messaging
+from instances import health, lifecycle, media, messaging
 from instances.engines import engine_get
 from instances.engines.base import (
     FIRST_CODE_LIFETIME,
@@ -23,10 +24,16 @@ from instances.engines.base import (
     EngineRefused,
     EngineSession,
 )
-from instances.models import ActorKind, Instance, InstanceState, token_generate
+from instances.models import (
+    ActorKind,
+    Instance,
+    InstanceState,
+    MessageKind,
+    token_generate,
+)
 from instances.phones import phone_display, phone_from_engine, phone_to_e164
 from instances.poll_cache import poll_state_forget
-from webhooks.services import event_emit
+from webhooks.services import FetchFailed, event_emit, url_fetch
 
 logger = logging.getLogger(__name__)
 
@@ -539,6 +546,116 @@ def engine_tick() -> None:
     rotates its QR codes here), then sweep instances left waiting."""
     engine_events_apply(engine_get().tick())
     instances_waiting_sweep()
+
+
+# What the API asks of a connected number.
+
+
+def instance_restart(*, instance: Instance) -> Instance:
+    """Restart the engine's connection of a connected number, keeping it
+    logged in. Raises EngineError (EngineUnavailable when unreachable)."""
+    engine_get().session_restart(_session(instance))
+    return instance
+
+
+def instance_device(*, instance: Instance):
+    """What the engine knows of the connected number's WhatsApp account,
+    with the profile as last set through PlugMessage where it says less."""
+    found = engine_get().device_get(_session(instance))
+    return replace(
+        found,
+        phone=found.phone or instance.phone_number,
+        name=found.name or instance.profile_name,
+        about=found.about or instance.profile_about,
+    )
+
+
+def phone_exists(*, instance: Instance, phone: str) -> tuple[bool, str]:
+    """Whether the E.164 `phone` has WhatsApp, and its LID when known."""
+    return engine_get().phone_exists(_session(instance), phone=phone)
+
+
+class ProfileRefused(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+PROFILE_NAME_MAX = 25
+PROFILE_ABOUT_MAX = 139
+
+
+def instance_profile_update(
+    *,
+    instance: Instance,
+    name: str | None = None,
+    about: str | None = None,
+    picture: str | None = None,
+) -> Instance:
+    """Set the connected number's WhatsApp name, about text or picture (a URL,
+    fetched through the webhook guard, or a data URI; JPEG or PNG), then
+    record it on the instance. Raises ProfileRefused for bad input and
+    EngineError when the engine refuses or cannot be reached (nothing is
+    recorded then)."""
+    engine = engine_get()
+    session = _session(instance)
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > PROFILE_NAME_MAX or "\x00" in name:
+            raise ProfileRefused(
+                422,
+                "invalid_profile_name",
+                _("O nome do perfil deve ter de 1 a 25 caracteres."),
+            )
+        engine.profile_name_set(session, name=name)
+        Instance.objects.filter(pk=instance.pk).update(profile_name=name)
+        instance.profile_name = name
+    if about is not None:
+        about = about.strip()
+        if len(about) > PROFILE_ABOUT_MAX or "\x00" in about:
+            raise ProfileRefused(
+                422,
+                "invalid_profile_about",
+                _("O recado do perfil vai até 139 caracteres."),
+            )
+        engine.profile_about_set(session, about=about)
+        Instance.objects.filter(pk=instance.pk).update(profile_about=about)
+        instance.profile_about = about
+    if picture is not None:
+        stored = _profile_picture_store(instance, picture)
+        engine.profile_picture_set(
+            session, image=media.media_read(stored), mime_type=stored.mime_type
+        )
+        Instance.objects.filter(pk=instance.pk).update(profile_picture=stored)
+        instance.profile_picture = stored
+    return instance
+
+
+def _profile_picture_store(instance: Instance, picture: str):
+    kind = MessageKind.IMAGE
+    try:
+        if media.is_data_uri(picture):
+            data = media.data_uri_decode(picture, kind=kind)
+        else:
+            try:
+                data = url_fetch(picture, max_bytes=media.MAX_BYTES[kind]).data
+            except FetchFailed as error:
+                raise media.MediaRefused(
+                    422,
+                    "media_fetch_failed",
+                    _("Não foi possível baixar a imagem: %(reason)s")
+                    % {"reason": error},
+                ) from error
+        checked = media.media_check(data, kind=kind, file_name="perfil")
+        if checked.mime_type not in ("image/jpeg", "image/png"):
+            raise media.MediaRefused(
+                422,
+                "unsupported_media_type",
+                _("A foto do perfil deve ser JPEG ou PNG."),
+            )
+    except media.MediaRefused as refused:
+        raise ProfileRefused(refused.status, refused.code, refused.message) from None
+    return media.media_store(instance=instance, media=checked)
 
 
 # The simulated phone (simulator engine only).

@@ -200,6 +200,14 @@ WHATSAPP_ENGINE = {
     "simulator": "instances.engines.simulator.SimulatorEngine",
     "evolution": "instances.engines.evolution.EvolutionEngine",
 }[env("WHATSAPP_ENGINE", default="simulator")]
+# Numbers the simulator says are not on WhatsApp (digits, with country code).
+SIMULATOR_ABSENT_NUMBERS = env.list(
+    "SIMULATOR_ABSENT_NUMBERS", default=["5511900000000"]
+)
+# Media links in webhooks (received media) work without a login for this long.
+MEDIA_LINK_SECONDS = env.int("MEDIA_LINK_SECONDS", default=7 * 24 * 3600)
+# A JSON body may carry media as a base64 data URI: up to 16 MB of file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 23 * 1024 * 1024
 EVOLUTION_API_URL = env("EVOLUTION_API_URL", default="http://127.0.0.1:8080").rstrip(
     "/"
 )

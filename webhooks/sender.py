@@ -97,9 +97,12 @@ def _is_loopback_name(host: str) -> bool:
         return host == "localhost"
 
 
-def url_check(url: str) -> tuple[object, list[IPAddress]]:
-    """Parse and check a webhook URL; return its parts and its checked
-    addresses. Raises UnsafeURL with a Portuguese message."""
+def url_check(
+    url: str, *, require_https: bool = True
+) -> tuple[object, list[IPAddress]]:
+    """Parse and check a webhook URL (or, with require_https off, the URL of
+    media to fetch); return its parts and its checked addresses. Raises
+    UnsafeURL with a Portuguese message."""
     allow_loopback = settings.WEBHOOKS_ALLOW_LOOPBACK
     try:
         parts = urlsplit(url.strip())
@@ -108,8 +111,10 @@ def url_check(url: str) -> tuple[object, list[IPAddress]]:
         raise UnsafeURL(_("URL inválida.")) from error
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURL(_("Informe uma URL completa, começando com https://."))
-    http_allowed = settings.DEBUG or (
-        allow_loopback and _is_loopback_name(parts.hostname)
+    http_allowed = (
+        not require_https
+        or settings.DEBUG
+        or (allow_loopback and _is_loopback_name(parts.hostname))
     )
     if parts.scheme == "http" and not http_allowed:
         raise UnsafeURL(
@@ -282,4 +287,99 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
         body=text,
         error=error,
         retry_after=_retry_after(response),
+    )
+
+
+FETCH_SECONDS = 30.0
+FETCH_USER_AGENT = "PlugMessage-Media/1.0"
+
+
+class FetchFailed(Exception):
+    """A URL could not be fetched; the message is for the customer."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    data: bytes
+    content_type: str
+    file_name: str
+
+
+def fetch(url: str, *, max_bytes: int, deadline: float = FETCH_SECONDS) -> Fetched:
+    """GET `url` through the same guard as webhooks: every address it resolves
+    to checked, the connection made to the checked address (pinned), no
+    redirects, at most `max_bytes` read, the whole exchange within
+    `deadline` seconds. Plain http is allowed (media links often are).
+    Raises FetchFailed with a Portuguese reason."""
+    started = time.monotonic()
+    try:
+        parts, addresses = url_check(url, require_https=False)
+    except UnsafeURL as error:
+        raise FetchFailed(str(error)) from error
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        ascii_host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise FetchFailed(_("Nome de servidor inválido.")) from error
+    bracketed = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
+    host_header = bracketed if parts.port is None else f"{bracketed}:{parts.port}"
+    extensions = {"sni_hostname": ascii_host} if parts.scheme == "https" else {}
+    last_error = _("Falha ao conectar.")
+    for address in addresses:
+        literal = f"[{address}]" if address.version == 6 else str(address)
+        target = urlunsplit(
+            (parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, "")
+        )
+        client = _client(("fetch", parts.scheme, parts.hostname, str(address), port))
+        try:
+            request = client.build_request(
+                "GET",
+                target,
+                headers={"Host": host_header, "User-Agent": FETCH_USER_AGENT},
+                extensions=extensions,
+            )
+            response = client.send(request, stream=True)
+        except httpx.TimeoutException as error:
+            raise FetchFailed(_("Tempo esgotado ao baixar a mídia.")) from error
+        except httpx.ConnectError as error:
+            last_error = _("Falha ao conectar: %s") % str(error)[:200]
+            continue
+        except httpx.HTTPError as error:
+            raise FetchFailed(str(error)[:300] or error.__class__.__name__) from error
+        try:
+            return _fetched(response, parts, max_bytes, started, deadline)
+        finally:
+            response.close()
+    raise FetchFailed(last_error)
+
+
+def _fetched(response, parts, max_bytes: int, started: float, deadline: float):
+    if 300 <= response.status_code < 400:
+        raise FetchFailed(
+            _("O endereço da mídia redireciona (%(location)s): use o endereço final.")
+            % {"location": response.headers.get("Location", "")[:200]}
+        )
+    if response.status_code != 200:
+        raise FetchFailed(
+            _("O endereço da mídia respondeu %(status)d.")
+            % {"status": response.status_code}
+        )
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchFailed(_("A mídia passa do tamanho permitido."))
+    data = b""
+    try:
+        for chunk in response.iter_raw():
+            data += chunk
+            if len(data) > max_bytes:
+                raise FetchFailed(_("A mídia passa do tamanho permitido."))
+            if time.monotonic() - started > deadline:
+                raise FetchFailed(_("Tempo esgotado ao baixar a mídia."))
+    except httpx.HTTPError as error:
+        raise FetchFailed(_("A conexão caiu ao baixar a mídia.")) from error
+    name = (parts.path or "").rstrip("/").rsplit("/", 1)[-1][:200]
+    return Fetched(
+        data=data,
+        content_type=response.headers.get("Content-Type", ""),
+        file_name=name,
     )

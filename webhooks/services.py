@@ -69,6 +69,16 @@ def _drain_request() -> None:
         current_app.send_task(DRAIN_TASK, args=[])
 
 
+FetchFailed = sender.FetchFailed
+
+
+def url_fetch(url: str, *, max_bytes: int) -> sender.Fetched:
+    """Fetch what a customer's URL points to (media to send) through the same
+    guard as webhook deliveries: checked and pinned addresses, no redirects,
+    a size cap and a deadline. Raises FetchFailed with a Portuguese reason."""
+    return sender.fetch(url, max_bytes=max_bytes)
+
+
 def webhook_settings_get(*, instance_id) -> WebhookSettings:
     """The instance's signing secret, created on first use."""
     settings_row, _created = WebhookSettings.objects.get_or_create(

@@ -34,6 +34,14 @@ class EngineRefused(EngineError):
     """The (simulated) phone refused: an expired code, another number."""
 
 
+class EngineUnsupported(EngineError):
+    """The engine chosen by settings cannot do this."""
+
+    def __init__(self, engine: str, capability: str):
+        super().__init__(f"the {engine} engine does not support {capability}")
+        self.capability = capability
+
+
 @dataclass(frozen=True)
 class SessionStart:
     """What the engine gave back when asked to start a connection."""
@@ -75,6 +83,40 @@ class EngineEvent:
 
 
 @dataclass(frozen=True)
+class OutgoingMessage:
+    """One message for the engine to send. `to` is E.164; `text` is the text
+    of a text or link message and the caption of media; `content` holds what
+    the kind carries besides (see each send method); `reply_to` is the
+    engine's id of the quoted message; `message_id` is the id PlugMessage
+    assigned, which an engine that lets the sender choose ids uses."""
+
+    to: str
+    kind: str = "text"
+    text: str = ""
+    content: dict = field(default_factory=dict)
+    media: bytes = b""
+    media_mime: str = ""
+    file_name: str = ""
+    # The MediaFile the bytes came from (the in-process simulator shows it).
+    media_id: str = ""
+    reply_to: str = ""
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class Device:
+    """What the engine knows of the number's own WhatsApp account."""
+
+    phone: str = ""
+    name: str = ""
+    about: str = ""
+    picture_url: str = ""
+    device_model: str = ""
+    platform: str = ""
+    is_business: bool = False
+
+
+@dataclass(frozen=True)
 class EngineSession:
     """What an engine needs to address one instance: its name there and, for
     engines that issue one, the instance's own token."""
@@ -107,6 +149,90 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def message_send_text(self, session: EngineSession, *, to: str, text: str) -> str:
         """Send a text message; return the engine's message id."""
+
+    # One method per capability. Each send returns the engine's message id
+    # and raises EngineUnavailable (try again) or EngineError (refused).
+
+    def message_send(self, session: EngineSession, message: OutgoingMessage) -> str:
+        """Send a text message with its options (reply, chosen id)."""
+        raise EngineUnsupported(self.name, "message_send")
+
+    def message_send_media(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        """Send an image, video, document or sticker: `media` bytes of
+        `media_mime`, `text` the caption, `file_name` for documents,
+        `content["view_once"]`."""
+        raise EngineUnsupported(self.name, "message_send_media")
+
+    def message_send_audio(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        """Send audio; `content["ptt"]` makes it a voice note."""
+        raise EngineUnsupported(self.name, "message_send_audio")
+
+    def message_send_location(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        """`content`: latitude, longitude (floats), title, address."""
+        raise EngineUnsupported(self.name, "message_send_location")
+
+    def message_send_contact(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        """`content`: name, phone (E.164), business_description."""
+        raise EngineUnsupported(self.name, "message_send_contact")
+
+    def message_send_reaction(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        """`content`: emoji; `reply_to` the message reacted to."""
+        raise EngineUnsupported(self.name, "message_send_reaction")
+
+    def message_send_link(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        """`text` ends with the link; `content`: url, title, description;
+        `media` the preview image (may be empty)."""
+        raise EngineUnsupported(self.name, "message_send_link")
+
+    def chat_presence_send(
+        self, session: EngineSession, *, to: str, presence: str, seconds: int
+    ) -> None:
+        """Show "composing" or "recording" to `to` for about `seconds`."""
+        raise EngineUnsupported(self.name, "chat_presence_send")
+
+    def phone_exists(self, session: EngineSession, *, phone: str) -> tuple[bool, str]:
+        """Whether `phone` (E.164) has WhatsApp; with its LID when known."""
+        raise EngineUnsupported(self.name, "phone_exists")
+
+    def message_read(self, session: EngineSession, *, phone: str, message_id: str):
+        """Mark a received message as read (blue ticks)."""
+        raise EngineUnsupported(self.name, "message_read")
+
+    def message_delete(
+        self, session: EngineSession, *, phone: str, message_id: str, from_me: bool
+    ) -> None:
+        """Delete a message for everyone."""
+        raise EngineUnsupported(self.name, "message_delete")
+
+    def profile_name_set(self, session: EngineSession, *, name: str) -> None:
+        raise EngineUnsupported(self.name, "profile_name_set")
+
+    def profile_about_set(self, session: EngineSession, *, about: str) -> None:
+        raise EngineUnsupported(self.name, "profile_about_set")
+
+    def profile_picture_set(
+        self, session: EngineSession, *, image: bytes, mime_type: str
+    ) -> None:
+        raise EngineUnsupported(self.name, "profile_picture_set")
+
+    def device_get(self, session: EngineSession) -> Device:
+        raise EngineUnsupported(self.name, "device_get")
+
+    def session_restart(self, session: EngineSession) -> None:
+        """Restart the connection of an open session, keeping it logged in."""
+        raise EngineUnsupported(self.name, "session_restart")
 
     def events_from_webhook(self, payload: dict) -> list[EngineEvent]:
         """Translate one inbound webhook body of this engine into events."""

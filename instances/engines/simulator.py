@@ -18,11 +18,13 @@ from instances.engines.base import (
     CODES_BEFORE_GIVING_UP,
     FIRST_CODE_LIFETIME,
     NEXT_CODE_LIFETIME,
+    Device,
     Engine,
     EngineError,
     EngineEvent,
     EngineRefused,
     EngineSession,
+    OutgoingMessage,
     SessionStart,
     SessionState,
 )
@@ -105,15 +107,120 @@ class SimulatorEngine(Engine):
         SimulatedSession.objects.filter(engine_ref=session.engine_ref).delete()
 
     def message_send_text(self, session: EngineSession, *, to: str, text: str) -> str:
+        return self.message_send(session, OutgoingMessage(to=to, text=text))
+
+    def _record(self, session: EngineSession, message: OutgoingMessage) -> str:
+        """The simulated WhatsApp "sends": it keeps the message in the
+        conversation with the id the sender chose, as WhatsApp Web does."""
         if self.session_state(session) != "open":
             raise EngineError("session is not open")
-        message = SimulatedMessage.objects.create(
+        if not self.number_exists(message.to):
+            raise EngineRefused("Phone number does not exist")
+        message_id = message.message_id or f"SIM{secrets.token_hex(8).upper()}"
+        if SimulatedMessage.objects.filter(message_id=message_id).exists():
+            return message_id  # the same message handed over twice
+        SimulatedMessage.objects.create(
             engine_ref=session.engine_ref,
-            message_id=f"SIM{secrets.token_hex(8).upper()}",
-            to=to,
-            text=text,
+            message_id=message_id,
+            to=message.to,
+            kind=message.kind,
+            text=message.text,
+            content={
+                **message.content,
+                **({"file_name": message.file_name} if message.file_name else {}),
+            },
+            media_id=message.media_id or None,
+            reply_to=message.reply_to,
         )
-        return message.message_id
+        return message_id
+
+    message_send = _record
+    message_send_media = _record
+    message_send_audio = _record
+    message_send_location = _record
+    message_send_contact = _record
+    message_send_reaction = _record
+    message_send_link = _record
+
+    def number_exists(self, phone: str) -> bool:
+        """Every valid number is on the simulated WhatsApp but those listed in
+        SIMULATOR_ABSENT_NUMBERS."""
+        digits = phone.lstrip("+")
+        return digits not in settings.SIMULATOR_ABSENT_NUMBERS
+
+    def chat_presence_send(
+        self, session: EngineSession, *, to: str, presence: str, seconds: int
+    ) -> None:
+        if self.session_state(session) != "open":
+            raise EngineError("session is not open")
+        SimulatedSession.objects.filter(engine_ref=session.engine_ref).update(
+            presence={
+                "to": to,
+                "presence": presence,
+                "until": (timezone.now() + timedelta(seconds=seconds)).isoformat(),
+            }
+        )
+
+    def phone_exists(self, session: EngineSession, *, phone: str) -> tuple[bool, str]:
+        if self.session_state(session) != "open":
+            raise EngineError("session is not open")
+        exists = self.number_exists(phone)
+        return exists, (f"{int(phone.lstrip('+')) % 10**14}@lid" if exists else "")
+
+    def message_read(self, session: EngineSession, *, phone: str, message_id: str):
+        if self.session_state(session) != "open":
+            raise EngineError("session is not open")
+        SimulatedMessage.objects.filter(
+            engine_ref=session.engine_ref, message_id=message_id, inbound=True
+        ).update(status="read")
+
+    def message_delete(
+        self, session: EngineSession, *, phone: str, message_id: str, from_me: bool
+    ) -> None:
+        if self.session_state(session) != "open":
+            raise EngineError("session is not open")
+        SimulatedMessage.objects.filter(
+            engine_ref=session.engine_ref, message_id=message_id, inbound=not from_me
+        ).update(status="deleted")
+
+    def _profile_update(self, session: EngineSession, **changes) -> None:
+        row = SimulatedSession.objects.filter(
+            engine_ref=session.engine_ref, status=Status.OPEN
+        ).first()
+        if row is None:
+            raise EngineError("session is not open")
+        row.profile = {**row.profile, **changes}
+        row.save(update_fields=["profile"])
+
+    def profile_name_set(self, session: EngineSession, *, name: str) -> None:
+        self._profile_update(session, name=name)
+
+    def profile_about_set(self, session: EngineSession, *, about: str) -> None:
+        self._profile_update(session, about=about)
+
+    def profile_picture_set(
+        self, session: EngineSession, *, image: bytes, mime_type: str
+    ) -> None:
+        self._profile_update(session, picture_set_at=timezone.now().isoformat())
+
+    def device_get(self, session: EngineSession) -> Device:
+        row = SimulatedSession.objects.filter(
+            engine_ref=session.engine_ref, status=Status.OPEN
+        ).first()
+        if row is None:
+            raise EngineError("session is not open")
+        return Device(
+            phone=row.phone_number,
+            name=row.profile.get("name", ""),
+            about=row.profile.get("about", ""),
+            device_model="Simulador PlugMessage",
+            platform="android",
+            is_business=False,
+        )
+
+    def session_restart(self, session: EngineSession) -> None:
+        if self.session_state(session) != "open":
+            raise EngineError("session is not open")
 
     def tick(self) -> list[EngineEvent]:
         """Rotate the QR code of every pending session whose code expired, give
@@ -154,7 +261,7 @@ class SimulatorEngine(Engine):
         )
         for before, after, delay in steps:
             due = SimulatedMessage.objects.filter(
-                status=before, sent_at__lte=now - delay
+                status=before, sent_at__lte=now - delay, inbound=False
             )
             for message in due:
                 SimulatedMessage.objects.filter(pk=message.pk, status=before).update(

@@ -42,13 +42,27 @@ def test_each_page_opens_for_a_customer_with_its_entry_highlighted(
         assert label in body
 
 
-@pytest.mark.parametrize(("name", "entry"), PANEL_PAGES)
+# The API docs are public, like every peer's.
+PRIVATE_PAGES = [page for page in PANEL_PAGES if page[0] != "api:openapi-view"]
+
+
+@pytest.mark.parametrize(("name", "entry"), PRIVATE_PAGES)
 def test_each_page_sends_an_anonymous_visitor_to_login(client, name, entry):
     url = reverse(name)
     response = client.get(url)
 
     assert response.status_code == 302
     assert response.url == f"{reverse('account_login')}?next={url}"
+
+
+def test_a_visitor_reads_the_api_docs_without_the_panel_menu(client):
+    response = client.get(reverse("api:openapi-view"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Primeiros passos" in body
+    assert "Sair" not in body
+    assert "Entrar" in body and "Criar conta grátis" in body
 
 
 def test_the_home_sends_customers_to_instances_and_visitors_to_login(client, owner):

@@ -1,0 +1,283 @@
+"""The instance API's frame: the django-ninja app, errors, the token check
+and `action`, which registers one handler on both route shapes.
+
+Every action answers on two routes. With the token in the path
+(/instances/{id}/token/{token}/send-text) it keeps the public contract Z-API
+clients were written for (../shared/zapi-contract.md): its answers and error
+bodies are theirs. With `Authorization: Bearer <token>`
+(/instances/{id}/send-text) it answers in PlugMessage's own documented shapes.
+The handler is written once and returns what happened; each shape has a
+presenter that turns that into its answer.
+"""
+
+import hmac
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger
+
+from accounts.services import client_token_allows
+from instances.models import Instance, token_digest
+
+IN_PATH = "/instances/{instance_id}/token/{token}"
+BEARER = "/instances/{instance_id}"
+TOKEN_TAG = "Token na URL (compatível com Z-API)"  # noqa: S105 - a label
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: int | None = None
+    ):
+        super().__init__(message)
+        self.status, self.code, self.message, self.retry_after = (
+            status,
+            code,
+            message,
+            retry_after,
+        )
+
+
+class Error(Schema):
+    code: str
+    message: str
+
+
+class ZapiError(Schema):
+    error: str
+    code: str
+    message: str
+
+
+api = NinjaAPI(
+    title="PlugMessage API",
+    version="2",
+    description=(
+        "API das instâncias da PlugMessage. Cada ação responde em duas rotas: "
+        "com o token no caminho (/instances/{id}/token/{token}/...), compatível "
+        "com clientes escritos para a Z-API, e com o cabeçalho Authorization: "
+        "Bearer (/instances/{id}/...), no formato próprio da PlugMessage."
+    ),
+    urls_namespace="api",
+    docs=Swagger(),
+    docs_url="/api/docs",
+    openapi_url="/api/openapi.json",
+)
+ERRORS = {s: Error for s in (400, 401, 402, 404, 409, 413, 422, 429, 503)}
+ZAPI_ERRORS = {s: ZapiError for s in (400, 401, 402, 404, 409, 413, 422, 429, 503)}
+
+
+def is_token_route(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and "token" in match.kwargs)
+
+
+def error_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    retry_after: int | None = None,
+) -> HttpResponse:
+    """PlugMessage's {code, message}; on the token routes also Z-API's
+    `error`, the field its clients read (the contract's choice 4)."""
+    body = {"code": code, "message": message}
+    if is_token_route(request):
+        body = {"error": message, **body}
+    response = api.create_response(request, body, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_request(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
+    fields = ", ".join(
+        str(e.get("loc", ["?"])[-1]) for e in error.errors if isinstance(e, dict)
+    )
+    return error_response(
+        request,
+        422,
+        "invalid_request",
+        _("Pedido inválido: confira %(fields)s.") % {"fields": fields or _("o corpo")},
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    if error.status_code == 400:
+        return error_response(
+            request,
+            400,
+            "invalid_request",
+            _("Pedido inválido: o corpo deve ser JSON."),
+        )
+    return error_response(request, error.status_code, "error", str(error))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return error_response(
+        request,
+        413,
+        "request_too_large",
+        _("O pedido passa do tamanho máximo (mídia de até 16 MB)."),
+    )
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, error: ApiError) -> HttpResponse:
+    return error_response(
+        request, error.status, error.code, error.message, error.retry_after
+    )
+
+
+def instance_for_request(
+    request: HttpRequest, instance_id: UUID, token: str | None
+) -> Instance:
+    """The instance the token opens. A token that opens none → 401; one that
+    opens another instance → 404, with no hint that this ID exists; a
+    missing or wrong Client-Token, when the account turned it on → 401."""
+    if token is None:
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    found = (
+        Instance.objects.select_related("owner")
+        .filter(token_digest=token_digest(token))
+        .first()
+        if token
+        else None
+    )
+    if found is None or not hmac.compare_digest(found.token.encode(), token.encode()):
+        raise ApiError(401, "unauthorized", _("Token inválido."))
+    if found.pk != instance_id:
+        raise ApiError(404, "not_found", _("Instância não encontrada."))
+    if not client_token_allows(
+        user=found.owner, given=request.headers.get("Client-Token")
+    ):
+        raise ApiError(
+            401,
+            "client_token_required",
+            _(
+                "Esta conta exige o cabeçalho Client-Token com o token de segurança "
+                "da conta (Minha conta › Segurança)."
+            ),
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One route shape of an action: its HTTP methods, its answers (status →
+    schema, for the docs) and the presenter that turns the handler's result
+    into its answer."""
+
+    methods: tuple[str, ...]
+    responses: dict
+    present: Callable
+
+
+def action(
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    native: Shape,
+    zapi: Shape,
+) -> Callable:
+    """Register `handler(request, instance, **params)` on both shapes.
+
+    The handler's own parameters (path, query and body, typed as django-ninja
+    reads them) are given to both registrations; each adds how it is
+    authenticated: `token` in the path, or the Bearer header."""
+
+    def register(handler: Callable) -> Callable:
+        hints = typing.get_type_hints(handler, include_extras=True)
+        own = [
+            parameter.replace(
+                annotation=hints.get(name, parameter.annotation),
+                kind=inspect.Parameter.KEYWORD_ONLY,
+            )
+            for name, parameter in inspect.signature(handler).parameters.items()
+            if name not in ("request", "instance")
+        ]
+        request_param = inspect.Parameter(
+            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD
+        )
+        instance_param = inspect.Parameter(
+            "instance_id", inspect.Parameter.KEYWORD_ONLY, annotation=UUID
+        )
+        token_param = inspect.Parameter(
+            "token", inspect.Parameter.KEYWORD_ONLY, annotation=str
+        )
+
+        def bearer_view(request, instance_id, **params):
+            instance = instance_for_request(request, instance_id, None)
+            return native.present(handler(request, instance, **params))
+
+        def token_view(request, instance_id, token, **params):
+            instance = instance_for_request(request, instance_id, token)
+            return zapi.present(handler(request, instance, **params))
+
+        bearer_view.__signature__ = inspect.Signature(
+            [request_param, instance_param, *own]
+        )
+        token_view.__signature__ = inspect.Signature(
+            [request_param, instance_param, token_param, *own]
+        )
+        name = handler.__name__
+        for view, suffix in ((bearer_view, ""), (token_view, "_token")):
+            view.__name__ = f"{name}{suffix}"
+            view.__doc__ = handler.__doc__
+        api.api_operation(
+            list(native.methods),
+            f"{BEARER}{path}",
+            response={**native.responses, **ERRORS},
+            summary=summary,
+            tags=[tag],
+            operation_id=name,
+            openapi_extra={
+                "security": [{"Bearer": []}, {"Bearer": [], "ClientToken": []}]
+            },
+        )(bearer_view)
+        api.api_operation(
+            list(zapi.methods),
+            f"{IN_PATH}{path}",
+            response={**zapi.responses, **ZAPI_ERRORS},
+            summary=f"{summary} (token na URL)",
+            tags=[TOKEN_TAG],
+            operation_id=f"{name}_token",
+            openapi_extra={"security": [{}, {"ClientToken": []}]},
+        )(token_view)
+        return handler
+
+    return register
+
+
+def security_schemes() -> dict:
+    return {
+        "Bearer": {"type": "http", "scheme": "bearer"},
+        "ClientToken": {"type": "apiKey", "in": "header", "name": "Client-Token"},
+    }
+
+
+_get_openapi_schema = api.get_openapi_schema
+
+
+def _openapi_schema(*args, **kwargs):
+    schema = _get_openapi_schema(*args, **kwargs)
+    schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(
+        security_schemes()
+    )
+    return schema
+
+
+api.get_openapi_schema = _openapi_schema
