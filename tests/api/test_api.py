@@ -5,48 +5,21 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from instances import messaging, services
-from instances.engines import engine_get
 from instances.engines.base import EngineEvent
 from instances.models import (
     Instance,
     Message,
     MessageStatus,
     SimulatedMessage,
-    SimulatedSession,
 )
 from webhooks import services as webhook_services
 from webhooks.models import EventKind, WebhookEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def queued_tasks(monkeypatch):
-    # One Celery app behind both modules: record what either queues.
-    sent = []
-    monkeypatch.setattr(
-        "instances.messaging.current_app.send_task",
-        lambda name, args=(), countdown=None: sent.append((name, list(args))),
-    )
-    cache.delete(messaging.DISPATCH_PENDING)
-    return sent
-
-
-@pytest.fixture
-def live(owner):
-    instance = services.instance_connect(
-        instance=services.instance_create(owner=owner, name="API"),
-        actor_kind="customer",
-    )
-    code = SimulatedSession.objects.get(engine_ref=instance.engine_ref).code
-    services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
-    instance.refresh_from_db()
-    return instance
 
 
 def _bearer(instance):
@@ -142,7 +115,7 @@ def test_send_text_accepts_and_queues(
 
 def test_a_send_after_a_dispatch_began_asks_for_another(live, queued_tasks):
     def dispatches():
-        return [name for name, _args in queued_tasks if name == messaging.DISPATCH_TASK]
+        return [name for name, *_ in queued_tasks if name == messaging.DISPATCH_TASK]
 
     first = messaging.message_send_text(instance=live, phone="5521998765432", text="1")
     messaging.messages_dispatch_request()
@@ -153,7 +126,7 @@ def test_a_send_after_a_dispatch_began_asks_for_another(live, queued_tasks):
     messaging.messages_dispatch_request()
     assert len(dispatches()) == 2
     assert messaging.messages_dispatch() == 1
-    sent = [args[0] for name, args in queued_tasks if name == messaging.SEND_TASK]
+    sent = [args[0] for name, args, _c in queued_tasks if name == messaging.SEND_TASK]
     assert sent == [str(first.pk), str(second.pk)]
 
 
@@ -408,7 +381,11 @@ def test_a_message_whose_task_was_lost_is_queued_again(live, queued_tasks):
     assert messaging.messages_queued_sweep() == 0
     with time_machine.travel(timezone.now() + timedelta(minutes=3)):
         assert messaging.messages_queued_sweep() == 1
-    assert ("instances.tasks.message_send_task", [str(message.pk)]) in queued_tasks
+    assert (
+        "instances.tasks.message_send_task",
+        [str(message.pk)],
+        None,
+    ) in queued_tasks
     messaging.message_send(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
