@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
+from plugmessage.locks import lock_one
 
 # The audited staff actions the Suporte group may run (besides viewing all).
 STAFF_ACTION_PERMISSIONS = [
@@ -72,7 +73,6 @@ def audit_record_create(
     )
 
 
-@transaction.atomic
 def _customer_only(user: User) -> None:
     """Support's actions are about customers: a team account is changed only
     by a superuser, by hand, never through them."""
@@ -80,6 +80,7 @@ def _customer_only(user: User) -> None:
         raise ValidationError(_("Esta ação vale só para contas de clientes."))
 
 
+@transaction.atomic
 def user_email_change_by_staff(
     *,
     user: User,
@@ -90,12 +91,15 @@ def user_email_change_by_staff(
 ) -> User:
     """Change a customer's permanent email, the one exception to rule 1.
 
-    Atomic: the email, the allauth address and the audit record change together.
-    The new address starts unverified and gets a confirmation email after commit,
-    so the customer proves they own it before logging in again.
-    Raises ValidationError for an invalid, unchanged or already used email, or an
-    empty reason.
+    Atomic: the user row is locked and read afresh before anything is
+    checked, then the email, the allauth address and the audit record change
+    together. The new address starts unverified and gets a confirmation email
+    after commit, so the customer proves they own it before logging in again.
+    Raises ValidationError for an invalid, unchanged or already used email, or
+    an empty reason; LockTimeout when another transaction keeps the user's row
+    locked past the lock timeout.
     """
+    user = lock_one(User, pk=user.pk)
     _customer_only(user)
     new_email = new_email.strip()
     validate_email(new_email)
@@ -104,7 +108,6 @@ def user_email_change_by_staff(
         raise ValidationError(_("O novo e-mail é igual ao atual."))
     if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
         raise ValidationError(_("Já existe uma conta com este e-mail."))
-    user = User.objects.select_for_update().get(pk=user.pk)
     user.email = new_email
     user.save(update_fields=["email"])
     EmailAddress.objects.filter(user=user).delete()

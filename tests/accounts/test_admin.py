@@ -2,6 +2,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
@@ -117,6 +118,37 @@ def test_staff_change_an_email_and_the_audit_records_it(
     assert record.after == {"email": "ana@novaempresa.com.br"}
     assert "domínio" in record.reason
     assert record.created_at is not None
+    assert [m.to for m in mailoutbox] == [["ana@novaempresa.com.br"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_email_change_commits_as_one_transaction_on_postgresql(
+    staff_client, staff, owner, mailoutbox
+):
+    # Outside a test transaction, as in production: the lock needs one of
+    # its own, and the confirmation goes out only after commit.
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    response = _change_email(
+        staff_client,
+        owner,
+        apply="1",
+        new_email="ana@novaempresa.com.br",
+        reason="Empresa trocou de domínio",
+    )
+
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.email == "ana@novaempresa.com.br"
+    address = EmailAddress.objects.get(user=owner)
+    assert (address.email, address.verified) == ("ana@novaempresa.com.br", False)
+    record = AuditRecord.objects.get()
+    assert (record.action, record.actor, record.customer) == (
+        "email_change",
+        staff,
+        owner,
+    )
+    assert record.after == {"email": "ana@novaempresa.com.br"}
     assert [m.to for m in mailoutbox] == [["ana@novaempresa.com.br"]]
 
 
