@@ -17,6 +17,7 @@ from instances.engines import engine_get
 from instances.engines.base import EngineError, EngineSession, EngineUnavailable
 from instances.models import Instance, InstanceState, Message, MessageStatus
 from instances.phones import phone_to_e164
+from plugmessage.locks import lock_rows
 from webhooks.services import event_emit
 
 logger = logging.getLogger(__name__)
@@ -155,11 +156,13 @@ def messages_dispatch() -> int:
     queued = 0
     while True:
         with transaction.atomic():
-            ids = list(
-                Message.objects.select_for_update(skip_locked=True)
-                .filter(status=MessageStatus.QUEUED, dispatched_at__isnull=True)
+            ids = lock_rows(
+                Message.objects.filter(
+                    status=MessageStatus.QUEUED, dispatched_at__isnull=True
+                )
                 .order_by("created_at")
-                .values_list("pk", flat=True)[:DISPATCH_BATCH]
+                .values_list("pk", flat=True)[:DISPATCH_BATCH],
+                skip_locked=True,
             )
             Message.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
         for message_id in ids:
