@@ -1,3 +1,6 @@
+import threading
+import time
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -8,6 +11,7 @@ from django.urls import reverse
 from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
 from accounts.services import STAFF_ACTION_PERMISSIONS
 from tests.factories import UserFactory
+from tests.helpers import at_the_same_moment, holding_the_row
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +154,40 @@ def test_the_email_change_commits_as_one_transaction_on_postgresql(
     )
     assert record.after == {"email": "ana@novaempresa.com.br"}
     assert [m.to for m in mailoutbox] == [["ana@novaempresa.com.br"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_change_gives_up_on_a_row_held_elsewhere_and_says_so(
+    staff_client, owner, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    settings.LOCK_TIMEOUT_MS = 200
+    held, release = threading.Event(), threading.Event()
+
+    def change():
+        assert held.wait(timeout=20)
+        started = time.monotonic()
+        try:
+            response = _change_email(
+                staff_client, owner, apply="1", new_email="a@b.com.br", reason="x"
+            )
+            return response, time.monotonic() - started
+        finally:
+            release.set()
+
+    results, errors = at_the_same_moment(
+        [holding_the_row(User, owner.pk, held=held, release=release), change]
+    )
+
+    assert errors == []
+    [(response, waited)] = [r for r in results if r != "held"]
+    assert waited < 5  # the row's holder keeps it for 20 s
+    assert response.status_code == 200
+    assert "Outra operação está alterando este registro" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.email == "dona@exemplo.com.br"
+    assert not AuditRecord.objects.exists()
 
 
 def test_the_email_action_refuses_a_missing_reason(staff_client, owner):

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from plugmessage.locks import LockOutsideTransaction, LockTimeout, lock_one, lock_rows
-from tests.helpers import at_the_same_moment
+from tests.helpers import at_the_same_moment, holding_the_row
 
 POSTGRESQL_ONLY = "row locks are tested on PostgreSQL (make test with DATABASE_URL)"
 
@@ -60,19 +60,6 @@ def test_the_lock_timeout_is_set_for_the_rest_of_the_transaction(owner, settings
         assert cursor.fetchone()[0] == "0"
 
 
-def _holding(pk, held: threading.Event, release: threading.Event):
-    """A call that locks the row and keeps it until `release` (or 20 s)."""
-
-    def hold():
-        with transaction.atomic():
-            lock_one(User, pk=pk)
-            held.set()
-            release.wait(timeout=20)
-        return "held"
-
-    return hold
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_row_held_elsewhere_is_given_up_after_the_timeout_not_waited_for(owner):
     if connection.vendor != "postgresql":
@@ -90,7 +77,7 @@ def test_a_row_held_elsewhere_is_given_up_after_the_timeout_not_waited_for(owner
             release.set()
 
     results, errors = at_the_same_moment(
-        [_holding(owner.pk, held, release), wait_for_the_row]
+        [holding_the_row(User, owner.pk, held=held, release=release), wait_for_the_row]
     )
 
     assert results == ["held"]
@@ -116,7 +103,10 @@ def test_skip_locked_leaves_out_rows_held_elsewhere(owner, other):
             release.set()
 
     results, errors = at_the_same_moment(
-        [_holding(owner.pk, held, release), claim_the_free_rows]
+        [
+            holding_the_row(User, owner.pk, held=held, release=release),
+            claim_the_free_rows,
+        ]
     )
 
     assert errors == []
