@@ -187,12 +187,15 @@ def demo_accounts_ensure() -> list[dict]:
     return [dict(login) for login in DEMO_LOGINS]
 
 
+@transaction.atomic
 def user_verification_resend(
     *, user: User, actor: User, reason: str, request: HttpRequest | None = None
 ) -> EmailAddress:
     """Send the customer's unverified address its confirmation link again,
-    with an audit record. Raises ValidationError when the address is already
-    verified or the reason is empty."""
+    with an audit record. Atomic: an address created for it (when allauth
+    has none) and the record commit together, and the email goes out after
+    commit. Raises ValidationError when the address is already verified or
+    the reason is empty."""
     _customer_only(user)
     address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
     if address is None:
@@ -201,15 +204,14 @@ def user_verification_resend(
         )
     if address.verified:
         raise ValidationError(_("Este e-mail já está verificado."))
-    with transaction.atomic():
-        audit_record_create(
-            actor=actor,
-            customer=user,
-            action="verification_resend",
-            target=f"{_('Usuário')} #{user.pk}",
-            before={"email": user.email, "verified": False},
-            after={"confirmation_sent": True},
-            reason=reason,
-        )
-        transaction.on_commit(partial(_confirmation_send, address, request))
+    audit_record_create(
+        actor=actor,
+        customer=user,
+        action="verification_resend",
+        target=f"{_('Usuário')} #{user.pk}",
+        before={"email": user.email, "verified": False},
+        after={"confirmation_sent": True},
+        reason=reason,
+    )
+    transaction.on_commit(partial(_confirmation_send, address, request))
     return address

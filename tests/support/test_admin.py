@@ -7,11 +7,13 @@ from datetime import date, timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditRecord
+from accounts.services import user_verification_resend
 from billing import services as billing_services
 from instances import lifecycle
 from instances import services as instance_services
@@ -258,6 +260,15 @@ def test_resending_the_verification_email_is_audited(staff_client, staff):
     assert "já está verificado" in response.content.decode()
     assert AuditRecord.objects.count() == 1
     assert EmailAddress.objects.get(user=customer).verified is False
+
+
+def test_a_refused_resend_leaves_no_address_behind(staff):
+    customer = UserFactory(verified_email=False)
+    EmailAddress.objects.filter(user=customer).delete()
+    with pytest.raises(ValidationError):
+        user_verification_resend(user=customer, actor=staff, reason=" ")
+    assert not EmailAddress.objects.filter(user=customer).exists()
+    assert not AuditRecord.objects.exists()
 
 
 # The same actions outside a test transaction, as in production: each
