@@ -9,9 +9,25 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from plugmessage.locks import LockOutsideTransaction, LockTimeout, lock_one, lock_rows
-from tests.helpers import at_the_same_moment, holding_the_row
+from tests.helpers import ROOT, at_the_same_moment, holding_the_row
 
 POSTGRESQL_ONLY = "row locks are tested on PostgreSQL (make test with DATABASE_URL)"
+
+
+def test_no_code_but_the_helper_locks_rows():
+    packages = [
+        folder
+        for folder in ROOT.iterdir()
+        if (folder / "__init__.py").exists() and folder.name != "tests"
+    ]
+    bare = [
+        str(path.relative_to(ROOT))
+        for folder in packages
+        for path in folder.rglob("*.py")
+        if path != ROOT / "plugmessage" / "locks.py"
+        and ".select_for_update(" in path.read_text()
+    ]
+    assert packages and bare == []
 
 
 @pytest.mark.django_db
