@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from plugmessage.locks import LockTimeout
+
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
@@ -38,7 +40,8 @@ def reason_action(
     """Ask for the reason on an intermediate page, then run the action on
     the one selected object. When the action refuses, the page comes back
     with the reason (on `error_field`, or above the form) and everything
-    typed kept."""
+    typed kept; so it does, with the reason above the form, when another
+    transaction holds the object's row past the lock timeout."""
     if queryset.count() != 1:
         modeladmin.message_user(
             request, _("Selecione exatamente um item para esta ação."), messages.ERROR
@@ -53,6 +56,8 @@ def reason_action(
             form.add_error(error_field, error)
         except errors as error:
             form.add_error(error_field, str(error))
+        except LockTimeout as error:
+            form.add_error(None, str(error))
         else:
             modeladmin.message_user(request, done, messages.SUCCESS)
             return None

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
+from plugmessage.locks import lock_one
 
 # The audited staff actions the Suporte group may run (besides viewing all).
 STAFF_ACTION_PERMISSIONS = [
@@ -147,7 +148,6 @@ def audit_record_create(
     )
 
 
-@transaction.atomic
 def _customer_only(user: User) -> None:
     """Support's actions are about customers: a team account is changed only
     by a superuser, by hand, never through them."""
@@ -155,6 +155,7 @@ def _customer_only(user: User) -> None:
         raise ValidationError(_("Esta ação vale só para contas de clientes."))
 
 
+@transaction.atomic
 def user_email_change_by_staff(
     *,
     user: User,
@@ -165,12 +166,15 @@ def user_email_change_by_staff(
 ) -> User:
     """Change a customer's permanent email, the one exception to rule 1.
 
-    Atomic: the email, the allauth address and the audit record change together.
-    The new address starts unverified and gets a confirmation email after commit,
-    so the customer proves they own it before logging in again.
-    Raises ValidationError for an invalid, unchanged or already used email, or an
-    empty reason.
+    Atomic: the user row is locked and read afresh before anything is
+    checked, then the email, the allauth address and the audit record change
+    together. The new address starts unverified and gets a confirmation email
+    after commit, so the customer proves they own it before logging in again.
+    Raises ValidationError for an invalid, unchanged or already used email, or
+    an empty reason; LockTimeout when another transaction keeps the user's row
+    locked past the lock timeout.
     """
+    user = lock_one(User, pk=user.pk)
     _customer_only(user)
     new_email = new_email.strip()
     validate_email(new_email)
@@ -179,7 +183,6 @@ def user_email_change_by_staff(
         raise ValidationError(_("O novo e-mail é igual ao atual."))
     if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
         raise ValidationError(_("Já existe uma conta com este e-mail."))
-    user = User.objects.select_for_update().get(pk=user.pk)
     user.email = new_email
     user.save(update_fields=["email"])
     EmailAddress.objects.filter(user=user).delete()
@@ -259,12 +262,15 @@ def demo_accounts_ensure() -> list[dict]:
     return [dict(login) for login in DEMO_LOGINS]
 
 
+@transaction.atomic
 def user_verification_resend(
     *, user: User, actor: User, reason: str, request: HttpRequest | None = None
 ) -> EmailAddress:
     """Send the customer's unverified address its confirmation link again,
-    with an audit record. Raises ValidationError when the address is already
-    verified or the reason is empty."""
+    with an audit record. Atomic: an address created for it (when allauth
+    has none) and the record commit together, and the email goes out after
+    commit. Raises ValidationError when the address is already verified or
+    the reason is empty."""
     _customer_only(user)
     address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
     if address is None:
@@ -273,15 +279,14 @@ def user_verification_resend(
         )
     if address.verified:
         raise ValidationError(_("Este e-mail já está verificado."))
-    with transaction.atomic():
-        audit_record_create(
-            actor=actor,
-            customer=user,
-            action="verification_resend",
-            target=f"{_('Usuário')} #{user.pk}",
-            before={"email": user.email, "verified": False},
-            after={"confirmation_sent": True},
-            reason=reason,
-        )
-        transaction.on_commit(partial(_confirmation_send, address, request))
+    audit_record_create(
+        actor=actor,
+        customer=user,
+        action="verification_resend",
+        target=f"{_('Usuário')} #{user.pk}",
+        before={"email": user.email, "verified": False},
+        after={"confirmation_sent": True},
+        reason=reason,
+    )
+    transaction.on_commit(partial(_confirmation_send, address, request))
     return address

@@ -40,6 +40,7 @@ from billing.providers.base import (
 )
 from instances import services as instance_services
 from instances.models import ActorKind, Instance
+from plugmessage.locks import lock_one
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def subscription_start(*, instance: Instance, actor: User) -> SubscriptionPeriod
     raises BillingError when already subscribed or without billing data."""
     if not BillingProfile.objects.filter(account=instance.owner).exists():
         raise BillingError(_("Preencha os dados de cobrança antes de assinar."))
-    locked = Instance.objects.select_for_update().get(pk=instance.pk)
+    locked = lock_one(Instance, pk=instance.pk)
     if locked.subscribed_since is not None:
         raise BillingError(_("Esta instância já está assinada."))
     period = SubscriptionPeriod.objects.create(
@@ -261,13 +262,12 @@ def subscription_cancel(*, instance: Instance, actor: User) -> SubscriptionPerio
     on next month's invoice, nothing after. Disconnects the instance and moves
     it to "Cancelada". Raises BillingError when it is not subscribed."""
     with transaction.atomic():
-        period = (
-            SubscriptionPeriod.objects.select_for_update()
-            .filter(instance_uuid=instance.pk, ended_at__isnull=True)
-            .first()
-        )
-        if period is None:
-            raise BillingError(_("Esta instância não está assinada."))
+        try:  # at most one open period per instance (a constraint)
+            period = lock_one(
+                SubscriptionPeriod, instance_uuid=instance.pk, ended_at__isnull=True
+            )
+        except SubscriptionPeriod.DoesNotExist:
+            raise BillingError(_("Esta instância não está assinada.")) from None
         period.ended_at = timezone.now()
         period.instance_name = instance.name
         period.save(update_fields=["ended_at", "instance_name"])
@@ -333,7 +333,7 @@ def charge_issue(
     plan = plan_current()
     provider = provider_get()
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = lock_one(Invoice, pk=invoice.pk)
         active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
         if active is not None or invoice.status != InvoiceStatus.OPEN:
             return active
@@ -507,7 +507,7 @@ def payment_record(*, notice: PaymentNotice, provider_name: str) -> Payment:
         raise PaymentUnknown(notice.charge_ref)
     try:
         with transaction.atomic():
-            invoice = Invoice.objects.select_for_update().get(pk=charge.invoice_id)
+            invoice = lock_one(Invoice, pk=charge.invoice_id)
             payment = Payment.objects.create(
                 invoice=invoice,
                 charge=charge,
@@ -554,7 +554,7 @@ def invoice_mark_paid(
     if not reason.strip():
         raise BillingError(_("Informe o motivo."))
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = lock_one(Invoice, pk=invoice.pk)
         if invoice.status != InvoiceStatus.OPEN:
             raise BillingError(_("Esta fatura não está em aberto."))
         active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from instances.models import ActorKind, Instance, InstanceEvent, InstanceState
 from instances.poll_cache import poll_state_forget
+from plugmessage.locks import lock_one
 from webhooks.services import event_emit
 
 S = InstanceState
@@ -66,7 +67,7 @@ def transition(
     TransitionNotAllowed when the current state does not lead to `to_state`,
     and lets IntegrityError through (a number live elsewhere, rule 2).
     """
-    locked = Instance.objects.select_for_update().get(pk=instance.pk)
+    locked = lock_one(Instance, pk=instance.pk)
     if not can_transition(locked, to_state):
         raise TransitionNotAllowed(locked, to_state)
     from_state = locked.state

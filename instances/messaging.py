@@ -33,6 +33,7 @@ from instances.models import (
     MessageStatus,
 )
 from instances.phones import phone_to_e164
+from plugmessage.locks import lock_rows
 from webhooks.services import FetchFailed, event_emit, url_fetch
 
 logger = logging.getLogger(__name__)
@@ -288,11 +289,13 @@ def messages_dispatch() -> int:
     queued = 0
     while True:
         with transaction.atomic():
-            ids = list(
-                Message.objects.select_for_update(skip_locked=True)
-                .filter(status=MessageStatus.QUEUED, dispatched_at__isnull=True)
+            ids = lock_rows(
+                Message.objects.filter(
+                    status=MessageStatus.QUEUED, dispatched_at__isnull=True
+                )
                 .order_by("created_at")
-                .values_list("pk", "send_after")[:DISPATCH_BATCH]
+                .values_list("pk", "send_after")[:DISPATCH_BATCH],
+                skip_locked=True,
             )
             now = timezone.now()
             Message.objects.filter(pk__in=[pk for pk, _at in ids]).update(
@@ -629,11 +632,10 @@ def _status_set(
     is decided, so two receipts racing each other each see the other's
     outcome and no step is announced twice or skipped. Returns whether the
     status moved."""
-    row = (
-        Message.objects.select_for_update()
-        .filter(pk=message.pk)
-        .values_list("status", "engine_message_id")
-    ).first()
+    rows = lock_rows(
+        Message.objects.filter(pk=message.pk).values_list("status", "engine_message_id")
+    )
+    row = rows[0] if rows else None
     if row is None or row[0] == MessageStatus.FAILED:
         return False
     current, engine_id = row

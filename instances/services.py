@@ -33,6 +33,7 @@ from instances.models import (
 )
 from instances.phones import phone_display, phone_from_engine, phone_to_e164
 from instances.poll_cache import poll_state_forget
+from plugmessage.locks import lock_one
 from webhooks.services import FetchFailed, event_emit, url_fetch
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def _waiting_with_code(
     instance, changes, actor_kind, actor, *, pairing: bool
 ) -> Instance:
     with transaction.atomic():
-        current = Instance.objects.select_for_update().get(pk=instance.pk)
+        current = lock_one(Instance, pk=instance.pk)
         if current.state == S.WAITING_SCAN:
             Instance.objects.filter(pk=instance.pk).update(
                 **changes, updated_at=timezone.now()
@@ -468,7 +469,7 @@ def instances_trial_expire() -> int:
     expired = 0
     for instance in ended:
         with transaction.atomic():
-            current = Instance.objects.select_for_update().get(pk=instance.pk)
+            current = lock_one(Instance, pk=instance.pk)
             if current.subscribed_since is not None or current.state in (
                 S.EXPIRED,
                 S.CANCELLED,
@@ -505,7 +506,7 @@ def instance_subscription_begin(
     cancelled instance becomes usable again as "Desconectado": it needs a new
     QR code. Atomic."""
     now = timezone.now()
-    current = Instance.objects.select_for_update().get(pk=instance.pk)
+    current = lock_one(Instance, pk=instance.pk)
     if current.state in (S.EXPIRED, S.CANCELLED):
         return lifecycle.transition(
             instance=current,
@@ -713,7 +714,7 @@ def instance_trial_extend(
             )
         )
     with transaction.atomic():
-        current = Instance.objects.select_for_update().get(pk=instance.pk)
+        current = lock_one(Instance, pk=instance.pk)
         before = current.trial_ends_at
         ends = max(before, timezone.now()) + timedelta(days=days)
         if current.state == S.EXPIRED:

@@ -97,6 +97,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# How long plugmessage.locks waits for a row another transaction holds before
+# giving up with LockTimeout (PostgreSQL's lock_timeout, per transaction).
+LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=5000)
 
 # Redis, when given, carries Celery (its own database number) and the cache and
 # sessions (the next database number, so flushing the cache never drops tasks).

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from instances.models import Instance
+from plugmessage.locks import lock_one
 from support.models import (
     Ticket,
     TicketAttachment,
@@ -138,7 +139,7 @@ def ticket_reply(
     from_staff = author.pk != ticket.account_id and author.is_staff
     if not from_staff and author.pk != ticket.account_id:
         raise ValidationError(_("Chamado não encontrado."))
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = lock_one(Ticket, pk=ticket.pk)
     message = _message_add(ticket, author, body, files, from_staff=from_staff)
     now = timezone.now()
     ticket.updated_at = now
@@ -170,10 +171,7 @@ def ticket_resolve(*, ticket: Ticket, actor: User, notify: bool = True) -> Ticke
     """The team resolves a ticket; the customer is emailed (unless `notify`
     is off: the reply sent with it already was). Resolving a resolved ticket
     changes nothing."""
-    if (
-        Ticket.objects.select_for_update().get(pk=ticket.pk).status
-        == TicketStatus.RESOLVED
-    ):
+    if lock_one(Ticket, pk=ticket.pk).status == TicketStatus.RESOLVED:
         return ticket
     ticket = _resolved(ticket)
     last = ticket.messages.order_by("-created_at", "-id").first()

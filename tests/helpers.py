@@ -112,3 +112,21 @@ def at_the_same_moment(calls: list[Callable[[], object]]) -> tuple[list, list]:
     for thread in threads:
         thread.join(timeout=60)
     return results, errors
+
+
+def holding_the_row(model, pk, *, held, release) -> Callable[[], str]:
+    """A call for at_the_same_moment that locks one row in a transaction of
+    its own, sets the `held` event, and keeps the lock until `release` is set
+    (20 s at most). Returns "held"."""
+    from django.db import transaction
+
+    from plugmessage.locks import lock_one
+
+    def hold():
+        with transaction.atomic():
+            lock_one(model, pk=pk)
+            held.set()
+            release.wait(timeout=20)
+        return "held"
+
+    return hold

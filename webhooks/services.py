@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
+from plugmessage.locks import lock_one, lock_rows
 from webhooks import sender
 from webhooks.models import (
     DeliveryStatus,
@@ -343,10 +344,9 @@ def _claim(now: datetime, *, delivery_id: int | None = None) -> list[WebhookDeli
         due = due.filter(pk=delivery_id)
     if connection.vendor == "postgresql":
         with transaction.atomic():
-            ids = list(
-                due.select_for_update(skip_locked=True)
-                .order_by("next_attempt_at")
-                .values_list("pk", flat=True)[:BATCH]
+            ids = lock_rows(
+                due.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH],
+                skip_locked=True,
             )
             WebhookDelivery.objects.filter(pk__in=ids).update(locked_until=lease)
     else:
@@ -509,8 +509,8 @@ def webhook_secret_rotate(*, instance) -> WebhookSettings:
     (the header holds both signatures), so receivers keep working while they
     switch."""
     with transaction.atomic():
-        row = WebhookSettings.objects.select_for_update().get(
-            pk=webhook_settings_get(instance_id=instance.pk).pk
+        row = lock_one(
+            WebhookSettings, pk=webhook_settings_get(instance_id=instance.pk).pk
         )
         row.previous_secret = row.secret
         row.previous_expires_at = timezone.now() + SECRET_OVERLAP

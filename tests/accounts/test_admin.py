@@ -1,12 +1,17 @@
+import threading
+import time
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import SUPPORT_GROUP_NAME, AuditRecord, User
 from accounts.services import STAFF_ACTION_PERMISSIONS
 from tests.factories import UserFactory
+from tests.helpers import at_the_same_moment, holding_the_row
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +123,71 @@ def test_staff_change_an_email_and_the_audit_records_it(
     assert "domínio" in record.reason
     assert record.created_at is not None
     assert [m.to for m in mailoutbox] == [["ana@novaempresa.com.br"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_email_change_commits_as_one_transaction_on_postgresql(
+    staff_client, staff, owner, mailoutbox
+):
+    # Outside a test transaction, as in production: the lock needs one of
+    # its own, and the confirmation goes out only after commit.
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    response = _change_email(
+        staff_client,
+        owner,
+        apply="1",
+        new_email="ana@novaempresa.com.br",
+        reason="Empresa trocou de domínio",
+    )
+
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.email == "ana@novaempresa.com.br"
+    address = EmailAddress.objects.get(user=owner)
+    assert (address.email, address.verified) == ("ana@novaempresa.com.br", False)
+    record = AuditRecord.objects.get()
+    assert (record.action, record.actor, record.customer) == (
+        "email_change",
+        staff,
+        owner,
+    )
+    assert record.after == {"email": "ana@novaempresa.com.br"}
+    assert [m.to for m in mailoutbox] == [["ana@novaempresa.com.br"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_change_gives_up_on_a_row_held_elsewhere_and_says_so(
+    staff_client, owner, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    settings.LOCK_TIMEOUT_MS = 200
+    held, release = threading.Event(), threading.Event()
+
+    def change():
+        assert held.wait(timeout=20)
+        started = time.monotonic()
+        try:
+            response = _change_email(
+                staff_client, owner, apply="1", new_email="a@b.com.br", reason="x"
+            )
+            return response, time.monotonic() - started
+        finally:
+            release.set()
+
+    results, errors = at_the_same_moment(
+        [holding_the_row(User, owner.pk, held=held, release=release), change]
+    )
+
+    assert errors == []
+    [(response, waited)] = [r for r in results if r != "held"]
+    assert waited < 5  # the row's holder keeps it for 20 s
+    assert response.status_code == 200
+    assert "Outra operação está alterando este registro" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.email == "dona@exemplo.com.br"
+    assert not AuditRecord.objects.exists()
 
 
 def test_the_email_action_refuses_a_missing_reason(staff_client, owner):

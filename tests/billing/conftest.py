@@ -59,6 +59,17 @@ def billing_profile_for(user, **values):
 
 
 @pytest.fixture
+def queued(monkeypatch):
+    """The tasks billing sends after commit, recorded instead of sent."""
+    sent = []
+    monkeypatch.setattr(
+        "billing.services.current_app.send_task",
+        lambda name, args=(): sent.append((name, list(args))),
+    )
+    return sent
+
+
+@pytest.fixture
 def live(db, owner):
     return live_instance(owner)
 

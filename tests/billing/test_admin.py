@@ -5,6 +5,7 @@ from datetime import datetime
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +15,8 @@ from billing.models import (
     ChargeStatus,
     Invoice,
     InvoiceStatus,
+    Payment,
+    PaymentMethod,
     Plan,
 )
 from tests.factories import UserFactory
@@ -83,6 +86,54 @@ def test_the_2a_via_action_is_audited(staff_client, staff, invoice):
     record = AuditRecord.objects.get()
     assert record.action == "invoice_reissue"
     assert record.after["due_date"] == "2026-11-23"
+
+
+# The same two actions outside a test transaction, as in production: each
+# service must open the transaction its lock and its audit record need.
+
+LOCKS_ON_POSTGRESQL = "locks are tested on PostgreSQL (make test with DATABASE_URL)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marking_paid_commits_with_its_audit_record_on_postgresql(
+    staff_client, staff, queued, invoice
+):
+    if connection.vendor != "postgresql":
+        pytest.skip(LOCKS_ON_POSTGRESQL)
+
+    page = _action(staff_client, invoice, "mark_paid", reason="PIX visto no extrato")
+
+    assert "registrada na auditoria" in page.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    payment = Payment.objects.get(invoice=invoice)
+    assert (payment.method, payment.recorded_by) == (PaymentMethod.MANUAL, staff)
+    assert invoice.charges.get().status == ChargeStatus.CANCELLED
+    assert AuditRecord.objects.get().action == "invoice_mark_paid"
+    assert (
+        "billing.tasks.invoice_email_task",
+        ["payment_received", str(invoice.pk)],
+    ) in queued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_2a_via_commits_with_its_audit_record_on_postgresql(
+    staff_client, staff, queued, invoice
+):
+    if connection.vendor != "postgresql":
+        pytest.skip(LOCKS_ON_POSTGRESQL)
+    from time_machine import travel
+
+    with travel(timezone.make_aware(datetime(2026, 11, 20, 10)), tick=False):
+        page = _action(staff_client, invoice, "reissue", reason="Pedido por telefone")
+
+    assert "2ª via gerada" in page.content.decode()
+    old, new = invoice.charges.order_by("is_reissue")
+    assert old.status == ChargeStatus.CANCELLED
+    assert (new.status, new.is_reissue) == (ChargeStatus.ACTIVE, True)
+    record = AuditRecord.objects.get()
+    assert record.action == "invoice_reissue"
+    assert record.after["linha_digitavel"] == new.linha_digitavel
 
 
 def test_support_cannot_change_the_price_or_delete_invoices(staff_client, invoice):

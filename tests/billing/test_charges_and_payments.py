@@ -25,16 +25,6 @@ from tests.helpers import at_the_same_moment
 OCTOBER = date(2026, 10, 1)
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        "billing.services.current_app.send_task",
-        lambda name, args=(): sent.append((name, list(args))),
-    )
-    return sent
-
-
 def invoice_for(user, *, instances=1) -> Invoice:
 
     billing_profile_for(user)

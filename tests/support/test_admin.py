@@ -7,10 +7,13 @@ from datetime import date, timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditRecord
+from accounts.services import user_verification_resend
 from billing import services as billing_services
 from instances import lifecycle
 from instances import services as instance_services
@@ -18,7 +21,7 @@ from instances.engines import engine_get
 from instances.models import InstanceState, SimulatedSession
 from support import services
 from support.models import Ticket, TicketAttachment, TicketStatus
-from tests.billing.conftest import billing_profile_for, sp, subscribed
+from tests.billing.conftest import billing_profile_for, live_instance, sp, subscribed
 from tests.factories import InstanceFactory, UserFactory
 from tests.support.conftest import png
 from webhooks.models import WebhookEndpoint, WebhookSettings
@@ -257,6 +260,112 @@ def test_resending_the_verification_email_is_audited(staff_client, staff):
     assert "já está verificado" in response.content.decode()
     assert AuditRecord.objects.count() == 1
     assert EmailAddress.objects.get(user=customer).verified is False
+
+
+def test_a_refused_resend_leaves_no_address_behind(staff):
+    customer = UserFactory(verified_email=False)
+    EmailAddress.objects.filter(user=customer).delete()
+    with pytest.raises(ValidationError):
+        user_verification_resend(user=customer, actor=staff, reason=" ")
+    assert not EmailAddress.objects.filter(user=customer).exists()
+    assert not AuditRecord.objects.exists()
+
+
+# The same actions outside a test transaction, as in production: each
+# service must open the transaction its lock and its audit record need.
+
+LOCKS_ON_POSTGRESQL = "locks are tested on PostgreSQL (make test with DATABASE_URL)"
+
+
+def _staff_action(client, changelist, action, obj, **fields):
+    return client.post(
+        reverse(changelist),
+        {"action": action, ACTION_CHECKBOX_NAME: [str(obj.pk)], "apply": "1", **fields},
+        follow=True,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_extending_a_trial_commits_with_its_audit_record_on_postgresql(
+    staff_client, staff, owner
+):
+    if connection.vendor != "postgresql":
+        pytest.skip(LOCKS_ON_POSTGRESQL)
+    instance = lifecycle.transition(
+        instance=InstanceFactory(owner=owner),
+        to_state=InstanceState.EXPIRED,
+        cause="O teste grátis terminou",
+    )
+
+    response = _staff_action(
+        staff_client,
+        "admin:instances_instance_changelist",
+        "extend_trial",
+        instance,
+        days="3",
+        reason="Pedido pelo comercial",
+    )
+
+    assert "Teste estendido" in response.content.decode()
+    instance.refresh_from_db()
+    assert instance.state == InstanceState.DISCONNECTED
+    assert instance.trial_ends_at > timezone.now() + timedelta(days=2)
+    record = AuditRecord.objects.get()
+    assert (record.action, record.actor, record.after["days"]) == (
+        "trial_extend",
+        staff,
+        3,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forcing_a_disconnection_commits_with_its_audit_record_on_postgresql(
+    staff_client, staff, owner
+):
+    if connection.vendor != "postgresql":
+        pytest.skip(LOCKS_ON_POSTGRESQL)
+    instance = live_instance(owner)
+
+    response = _staff_action(
+        staff_client,
+        "admin:instances_instance_changelist",
+        "force_disconnect",
+        instance,
+        reason="Denúncia de spam confirmada",
+    )
+
+    assert "Instância desconectada" in response.content.decode()
+    instance.refresh_from_db()
+    assert instance.state == InstanceState.DISCONNECTED
+    session = SimulatedSession.objects.get(engine_ref=instance.engine_ref)
+    assert session.status == "closed"
+    record = AuditRecord.objects.get()
+    assert (record.action, record.before["state"]) == (
+        "instance_force_disconnect",
+        "connected",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resending_the_verification_commits_with_its_audit_record_on_postgresql(
+    staff_client, staff, mailoutbox
+):
+    if connection.vendor != "postgresql":
+        pytest.skip(LOCKS_ON_POSTGRESQL)
+    customer = UserFactory(verified_email=False)
+
+    response = _staff_action(
+        staff_client,
+        "admin:accounts_user_changelist",
+        "resend_verification",
+        customer,
+        reason="Cliente não achou o e-mail",
+    )
+
+    assert "reenviado" in response.content.decode()
+    record = AuditRecord.objects.get()
+    assert (record.action, record.customer) == ("verification_resend", customer)
+    assert [m.to for m in mailoutbox] == [[customer.email]]
 
 
 def time_travel(moment):
