@@ -317,6 +317,24 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Media of messages: files under VAR_DIR by default; in production an
+# S3-compatible bucket (AWS S3, MinIO, Cloudflare R2, DigitalOcean Spaces).
+MEDIA_S3_BUCKET = env("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("MEDIA_S3_REGION", default="") or None,
+            "access_key": env("MEDIA_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env("MEDIA_S3_SECRET_KEY", default="") or None,
+            # Private objects: customers get media only through signed links.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # Security. Production sets SECRET_KEY, ALLOWED_HOSTS, SECURE_SSL_REDIRECT and
 # SECURE_HSTS_SECONDS; `manage.py check --deploy` then reports no issues.

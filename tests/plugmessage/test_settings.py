@@ -92,3 +92,33 @@ def test_collectstatic_builds_the_production_manifest(tmp_path):
     manifest = (tmp_path / "static" / "staticfiles.json").read_text()
     assert "vendor/htmx/htmx.min.js" in manifest
     assert "css/app.css" in manifest
+
+
+def test_media_go_to_an_s3_compatible_bucket_when_one_is_named():
+    bucket = {
+        "MEDIA_S3_BUCKET": "plugmessage-midia",
+        "MEDIA_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "MEDIA_S3_ACCESS_KEY": "chave",
+        "MEDIA_S3_SECRET_KEY": "segredo",
+        "MEDIA_S3_REGION": "us-east-1",
+    }
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.core.files.storage import storages; s = storages['default']; "
+        "print(type(s).__name__, s.bucket_name, s.url('media/x'))",
+        **bucket,
+    )
+
+    assert result.returncode == 0, result.stderr
+    name, bucket_name, url = result.stdout.strip().splitlines()[-1].split()
+    assert (name, bucket_name) == ("S3Storage", "plugmessage-midia")
+    # Private objects: links are signed, never public.
+    assert url.startswith("http://127.0.0.1:9000/plugmessage-midia/media/x?")
+    assert "Signature" in url
+
+
+def test_media_are_files_under_var_dir_by_default():
+    assert _setting("STORAGES['default']['BACKEND']") == (
+        "django.core.files.storage.FileSystemStorage"
+    )
