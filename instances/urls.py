@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.instance_list, name="list"),
     path("adicionar/", views.instance_create, name="create"),
     path("documentacao/", views.docs, name="docs"),
+    path(
+        "documentacao/migrar-do-z-api/",
+        views.docs_migrate_zapi,
+        name="docs_migrate_zapi",
+    ),
     path("<uuid:instance_id>/", views.instance_detail, name="detail"),
     path("<uuid:instance_id>/qr/", views.instance_qr, name="qr"),
     path("<uuid:instance_id>/conectar/", views.instance_connect, name="connect"),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from instances import health, selectors, services
+from instances.api import guide
 from instances.engines import engine_get
 from instances.engines.base import EngineError
 from instances.forms import InstanceCreateForm, InstanceForm, PairingForm
@@ -251,6 +252,20 @@ def instance_edit(request: HttpRequest, instance_id) -> HttpResponse:
         request,
         "instances/edit.html",
         {"instance": instance, "form": form, "tab": "data"},
+    )
+
+
+@require_GET
+def docs_migrate_zapi(request: HttpRequest) -> HttpResponse:
+    """ "Migrar do Z-API": public, like the rest of the API docs."""
+    return render(
+        request,
+        "instances/docs_migrate_zapi.html",
+        {
+            "routes": guide.compatible_routes(),
+            "webhook_types": guide.WEBHOOK_TYPES,
+            "base_url": f"{request.scheme}://{request.get_host()}",
+        },
     )
 
 

@@ -8,6 +8,7 @@ _SECTIONS = {
     "support": "support",
     "accounts": "account",
 }
+_DOCS = {"webhooks:docs", "instances:docs_migrate_zapi"}
 _ACCOUNT_URL_NAMES = {"account_change_password", "account_set_password"}
 
 
@@ -15,7 +16,7 @@ def navigation(request: HttpRequest) -> dict:
     match = getattr(request, "resolver_match", None)
     section = ""
     if match is not None:
-        if match.namespace == "api" or match.view_name == "webhooks:docs":
+        if match.namespace == "api" or match.view_name in _DOCS:
             section = "docs"
         elif match.view_name == "support:best_practices":
             section = "best_practices"
