@@ -99,3 +99,28 @@ class ExclusionImportForm(forms.Form):
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("O arquivo passa de 5 MB."))
         return upload
+
+
+class ProfileForm(forms.Form):
+    """ "Perfil do WhatsApp": what contacts see of the number. Only what is
+    filled in changes; the picture is read from its content."""
+
+    profile_name = forms.CharField(
+        label=_("Nome no WhatsApp"),
+        max_length=25,
+        required=False,
+        help_text=_("Até 25 caracteres, como seus clientes veem na conversa."),
+    )
+    profile_about = forms.CharField(
+        label=_("Recado"),
+        max_length=139,
+        required=False,
+        help_text=_("Até 139 caracteres: horário de atendimento, site, o que faz."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    profile_picture = forms.FileField(
+        label=_("Foto do perfil"),
+        required=False,
+        help_text=_("JPEG ou PNG, até 5 MB. A logomarca costuma funcionar melhor."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )

@@ -591,11 +591,11 @@ def instance_profile_update(
     instance: Instance,
     name: str | None = None,
     about: str | None = None,
-    picture: str | None = None,
+    picture: str | bytes | None = None,
 ) -> Instance:
     """Set the connected number's WhatsApp name, about text or picture (a URL,
-    fetched through the webhook guard, or a data URI; JPEG or PNG), then
-    record it on the instance. Raises ProfileRefused for bad input and
+    fetched through the webhook guard, a data URI or the bytes of an upload;
+    JPEG or PNG), then record it on the instance. Raises ProfileRefused for bad input and
     EngineError when the engine refuses or cannot be reached (nothing is
     recorded then)."""
     engine = engine_get()
@@ -632,10 +632,12 @@ def instance_profile_update(
     return instance
 
 
-def _profile_picture_store(instance: Instance, picture: str):
+def _profile_picture_store(instance: Instance, picture: str | bytes):
     kind = MessageKind.IMAGE
     try:
-        if media.is_data_uri(picture):
+        if isinstance(picture, bytes):
+            data = picture
+        elif media.is_data_uri(picture):
             data = media.data_uri_decode(picture, kind=kind)
         else:
             try:

@@ -24,6 +24,7 @@ urlpatterns = [
         "<uuid:instance_id>/novo-token/", views.instance_token_regenerate, name="token"
     ),
     path("<uuid:instance_id>/editar/", views.instance_edit, name="edit"),
+    path("<uuid:instance_id>/perfil/", views.instance_profile, name="profile"),
     path(
         "<uuid:instance_id>/exclusao/",
         exclusion_views.exclusion_list,

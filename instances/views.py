@@ -8,14 +8,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from instances import health, selectors, services
 from instances.api import guide
 from instances.engines import engine_get
 from instances.engines.base import EngineError
-from instances.forms import InstanceCreateForm, InstanceForm, PairingForm
+from instances.forms import InstanceCreateForm, InstanceForm, PairingForm, ProfileForm
 from instances.models import ActorKind, Instance
 from instances.poll_cache import poll_state_get, poll_state_store
 
@@ -248,11 +248,64 @@ def instance_edit(request: HttpRequest, instance_id) -> HttpResponse:
         services.instance_update(instance=instance, **form.cleaned_data)
         messages.success(request, _("Dados da instância salvos."))
         return redirect("instances:edit", instance.pk)
+    return _edit_page(request, instance, form=form)
+
+
+def _edit_page(request, instance, *, form=None, profile_form=None, status=200):
+    form = form or InstanceForm(
+        initial={f: getattr(instance, f) for f in InstanceForm.Meta.fields}
+    )
+    profile_form = profile_form or ProfileForm(
+        initial={
+            "profile_name": instance.profile_name,
+            "profile_about": instance.profile_about,
+        }
+    )
     return render(
         request,
         "instances/edit.html",
-        {"instance": instance, "form": form, "tab": "data"},
+        {
+            "instance": instance,
+            "form": form,
+            "profile_form": profile_form,
+            "tab": "data",
+        },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def instance_profile(request: HttpRequest, instance_id) -> HttpResponse:
+    """ "Perfil do WhatsApp": name, about and picture of the connected number."""
+    instance = _get_instance_for_user(request, instance_id)
+    form = ProfileForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        upload = data["profile_picture"]
+        try:
+            services.instance_profile_update(
+                instance=instance,
+                name=data["profile_name"] or None,
+                about=data["profile_about"]
+                if data["profile_about"] != instance.profile_about
+                else None,
+                picture=upload.read() if upload else None,
+            )
+        except services.ProfileRefused as refused:
+            form.add_error(None, refused.message)
+        except EngineError:
+            form.add_error(
+                None,
+                _(
+                    "O WhatsApp não aceitou a mudança agora. Confira se a instância "
+                    "está conectada e tente de novo."
+                ),
+            )
+        else:
+            messages.success(request, _("Perfil do WhatsApp atualizado."))
+            return redirect(reverse("instances:edit", args=[instance.pk]) + "#perfil")
+    return _edit_page(request, instance, profile_form=form, status=422)
 
 
 @require_GET

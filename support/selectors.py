@@ -125,12 +125,26 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
             else _("Conectado antes de completar 24 h."),
             edit_url,
         ),
-        PracticeCheck(
-            "perfil",
-            _("Perfil comercial completo"),
-            None,
-            _(
-                "Confira no WhatsApp Business do celular: a PlugMessage não vê o perfil."
-            ),
-        ),
+        _profile_check(instance, edit_url),
     ]
+
+
+def _profile_check(instance: Instance, edit_url: str) -> PracticeCheck:
+    missing = [
+        label
+        for label, value in (
+            (_("nome"), instance.profile_name),
+            (_("recado"), instance.profile_about),
+            (_("foto"), instance.profile_picture_id),
+        )
+        if not value
+    ]
+    return PracticeCheck(
+        "perfil",
+        _("Perfil do WhatsApp completo"),
+        not missing,
+        _("Nome, recado e foto definidos.")
+        if not missing
+        else _("Falta: %(parts)s.") % {"parts": ", ".join(missing)},
+        edit_url + "#perfil",
+    )
