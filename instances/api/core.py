@@ -15,18 +15,40 @@ import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Path, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
+from pydantic import Field, StrictInt, StrictStr
 
 from accounts.services import client_token_allows
 from instances.models import Instance, token_digest
+
+# A phone as people and Z-API clients write it: digits with a country code,
+# perhaps with +, spaces, dots, dashes or parentheses.
+PHONE_PATTERN = r"^\+?[0-9][0-9()\-. ]{0,30}$"
+PhonePath = Annotated[
+    str,
+    Path(
+        pattern=PHONE_PATTERN,
+        description="DDI + DDD + número, por exemplo 5511987654321",
+        examples=["5511987654321"],
+    ),
+]
+PhoneField = Annotated[
+    StrictStr | StrictInt,
+    Field(
+        description="DDI + DDD + número, só dígitos: 5511987654321",
+        examples=["5511987654321"],
+        json_schema_extra={"pattern": PHONE_PATTERN},
+    ),
+]
 
 IN_PATH = "/instances/{instance_id}/token/{token}"
 BEARER = "/instances/{instance_id}"
@@ -183,6 +205,7 @@ class Shape:
     methods: tuple[str, ...]
     responses: dict
     present: Callable
+    openapi: dict | None = None
 
 
 def action(
@@ -245,7 +268,8 @@ def action(
             tags=[tag],
             operation_id=name,
             openapi_extra={
-                "security": [{"Bearer": []}, {"Bearer": [], "ClientToken": []}]
+                "security": [{"Bearer": []}, {"Bearer": [], "ClientToken": []}],
+                **(native.openapi or {}),
             },
         )(bearer_view)
         api.api_operation(
@@ -255,7 +279,10 @@ def action(
             summary=f"{summary} (token na URL)",
             tags=[TOKEN_TAG],
             operation_id=f"{name}_token",
-            openapi_extra={"security": [{}, {"ClientToken": []}]},
+            openapi_extra={
+                "security": [{}, {"ClientToken": []}],
+                **(zapi.openapi or {}),
+            },
         )(token_view)
         return handler
 

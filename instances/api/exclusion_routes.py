@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Schema, Status
 
 from instances import health, selectors
-from instances.api.core import ApiError, Shape, action
+from instances.api.core import ApiError, PhoneField, Shape, action
 from instances.models import ExclusionEntry, ExclusionSource, Instance
 from instances.phones import phone_to_e164
 
@@ -16,7 +16,7 @@ TAG = "Lista de exclusão"
 
 
 class ExclusionIn(Schema):
-    phone: str | int
+    phone: PhoneField
     reason: str = ""
 
 

@@ -13,14 +13,13 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 
 from instances import services
-from instances.api.core import ApiError, Shape, action, is_token_route
+from instances.api.core import ApiError, PhonePath, Shape, action, is_token_route
 from instances.engines.base import Device, EngineError, EngineUnavailable
 from instances.models import Instance, InstanceState
 from instances.phones import phone_to_e164
 from instances.qr import qr_svg
 
 TAG = "Instância"
-PHONE_PATTERN = r"^\+?[0-9()\-. ]{8,24}$"
 
 
 def engine_unavailable(error: Exception) -> ApiError:
@@ -282,7 +281,21 @@ def qr_code(request: HttpRequest, instance: Instance):
     "/qr-code/image",
     summary="QR Code em imagem",
     tag=TAG,
-    native=Shape(("GET",), {200: None}, qr_image_native),
+    native=Shape(
+        ("GET",),
+        {},
+        qr_image_native,
+        openapi={
+            "responses": {
+                200: {
+                    "description": "O QR Code em PNG",
+                    "content": {
+                        "image/png": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                }
+            }
+        },
+    ),
     zapi=Shape(("GET",), {200: ValueOut}, qr_zapi),
 )
 def qr_code_image(request: HttpRequest, instance: Instance):
@@ -306,7 +319,7 @@ def pairing_zapi(instance: Instance) -> dict:
     native=Shape(("GET",), {200: PairingOut}, pairing_native),
     zapi=Shape(("GET",), {200: ZapiPairingOut}, pairing_zapi),
 )
-def phone_code(request: HttpRequest, instance: Instance, phone: str):
+def phone_code(request: HttpRequest, instance: Instance, phone: PhonePath):
     """Um código de 8 letras para conectar digitando-o no WhatsApp do número
     `phone`, em vez de ler o QR Code."""
     try:
@@ -389,7 +402,7 @@ def exists_out(result: tuple[str, bool, str]) -> dict:
     native=Shape(("GET",), {200: PhoneExistsOut}, exists_out),
     zapi=Shape(("GET",), {200: PhoneExistsOut}, exists_out),
 )
-def phone_exists(request: HttpRequest, instance: Instance, phone: str):
+def phone_exists(request: HttpRequest, instance: Instance, phone: PhonePath):
     """Se o número `phone` (DDI + DDD + número) tem conta no WhatsApp."""
     must_be_connected(instance)
     try:

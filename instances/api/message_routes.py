@@ -19,10 +19,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
 from instances import messaging
-from instances.api.core import ApiError, Shape, action
+from instances.api.core import ApiError, PhoneField, Shape, action
 from instances.api.instance_routes import engine_call, must_be_connected
 from instances.messaging import Draft
 from instances.models import Instance, Message, MessageKind
@@ -35,16 +35,14 @@ QUEUE_TAG = "Fila"
 class SendOptions(Schema):
     """Options every send takes."""
 
-    phone: str | int = Field(
-        ..., description="DDI + DDD + número, só dígitos: 5511987654321"
-    )
+    phone: PhoneField
     messageId: str | None = Field(  # noqa: N815
         None, description="Responder a esta mensagem (id do WhatsApp)."
     )
-    delayMessage: float | None = Field(  # noqa: N815
+    delayMessage: StrictFloat | None = Field(  # noqa: N815
         None, ge=0, le=15, description="Esperar de 1 a 15 s antes de enviar."
     )
-    delayTyping: float | None = Field(  # noqa: N815
+    delayTyping: StrictFloat | None = Field(  # noqa: N815
         None, ge=0, le=15, description="Mostrar “digitando...” de 1 a 15 s antes."
     )
 
@@ -92,13 +90,13 @@ class SendLinkIn(SendOptions):
 class SendLocationIn(SendOptions):
     title: str = ""
     address: str = ""
-    latitude: str | float
-    longitude: str | float
+    latitude: StrictStr | StrictFloat
+    longitude: StrictStr | StrictFloat
 
 
 class SendContactIn(SendOptions):
     contactName: str  # noqa: N815
-    contactPhone: str | int  # noqa: N815
+    contactPhone: StrictStr | StrictInt  # noqa: N815
     contactBusinessDescription: str = ""  # noqa: N815
 
 
@@ -383,7 +381,7 @@ def message_status(request: HttpRequest, instance: Instance, message_id: str):
 
 
 class ReadIn(Schema):
-    phone: str | int
+    phone: PhoneField
     messageId: str  # noqa: N815
 
 

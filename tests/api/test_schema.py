@@ -72,3 +72,27 @@ def test_the_api_keeps_its_schema(case, live):
     case.validate_response(
         response, excluded_checks=[positive_data_acceptance, ignored_auth]
     )
+
+
+def test_the_schema_declares_both_auth_schemes_the_png_and_phone_patterns(client):
+    spec = client.get("/api/openapi.json").json()
+
+    assert spec["components"]["securitySchemes"] == {
+        "Bearer": {"type": "http", "scheme": "bearer"},
+        "ClientToken": {"type": "apiKey", "in": "header", "name": "Client-Token"},
+    }
+    bearer = spec["paths"]["/instances/{instance_id}/qr-code/image"]["get"]
+    assert list(bearer["responses"]["200"]["content"]) == ["image/png"]
+    assert {"Bearer": []} in bearer["security"]
+    token_route = spec["paths"]["/instances/{instance_id}/token/{token}/status"]["get"]
+    assert {"ClientToken": []} in token_route["security"]
+    phone = next(
+        p
+        for p in spec["paths"]["/instances/{instance_id}/phone-exists/{phone}"]["get"][
+            "parameters"
+        ]
+        if p["name"] == "phone"
+    )
+    assert phone["schema"]["pattern"]
+    send = spec["components"]["schemas"]["SendTextIn"]["properties"]["phone"]
+    assert send["pattern"] == phone["schema"]["pattern"]
