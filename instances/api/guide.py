@@ -16,12 +16,20 @@ WEBHOOK_TYPES = [
 ]
 
 
+# Routes PlugMessage offers on the token shape beyond Z-API's contract.
+PLUGMESSAGE_ONLY = {"/exclusions", "/exclusions/{phone}", "/messages/{message_id}"}
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
     path: str
     summary: str
     success: str
+
+    @property
+    def in_zapi(self) -> bool:
+        return self.path not in PLUGMESSAGE_ONLY
 
 
 def compatible_routes() -> list[Route]:

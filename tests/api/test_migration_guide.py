@@ -42,7 +42,9 @@ def test_the_route_table_lists_every_route_of_the_contract():
     listed = {(r.method, r.path) for r in guide.compatible_routes()}
     assert set(CORE) <= listed
     send = next(r for r in guide.compatible_routes() if r.path == "/send-text")
-    assert (send.summary, send.success) == ("Enviar texto", "200")
+    assert (send.summary, send.success, send.in_zapi) == ("Enviar texto", "200", True)
+    exclusions = next(r for r in guide.compatible_routes() if r.path == "/exclusions")
+    assert exclusions.in_zapi is False
 
 
 def test_a_visitor_reads_the_guide_without_logging_in(client):
