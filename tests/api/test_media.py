@@ -288,3 +288,38 @@ def test_delay_typing_shows_typing_first_and_sends_when_it_ends(
         messaging.message_send(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
+
+
+def test_an_expired_trial_refuses_every_kind_before_decoding(live, queued_tasks):
+    from instances.models import Instance
+
+    Instance.objects.filter(pk=live.pk).update(
+        trial_ends_at=timezone.now() - timedelta(minutes=1)
+    )
+    live.refresh_from_db()
+    for kind, media in (
+        (MessageKind.IMAGE, samples.data_uri(samples.PNG)),
+        (MessageKind.DOCUMENT, "https://exemplo.com.br/a.pdf"),
+    ):
+        with pytest.raises(messaging.SendRefused) as refused:
+            _accept(live, kind, media)
+        assert (refused.value.status, refused.value.code) == (402, "trial_expired")
+    assert not Message.objects.exists() and not MediaFile.objects.exists()
+
+
+def test_media_count_against_the_warm_up_limit(live, queued_tasks):
+    from instances.models import Instance
+
+    Instance.objects.filter(pk=live.pk).update(warmup_plan=[2])
+    live.refresh_from_db()
+    _accept(live, MessageKind.IMAGE, samples.data_uri(samples.PNG))
+    messaging.message_accept(
+        instance=live,
+        phone="5521998765432",
+        draft=Draft(kind=MessageKind.LOCATION, content={"latitude": 1.0}),
+    )
+    with pytest.raises(messaging.SendRefused) as refused:
+        _accept(live, MessageKind.STICKER, samples.data_uri(samples.WEBP))
+    assert refused.value.status == 429
+    assert Message.objects.count() == 2
+    assert MediaFile.objects.count() == 1  # the refused sticker kept nothing
