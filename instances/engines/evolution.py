@@ -10,12 +10,18 @@ What Evolution's users report going wrong, and what this adapter does:
   the QR arrives later in a `qrcode.updated` event;
 - some errors come back as HTTP 200 with `{"error": true}`: treated as errors;
 - after its QR limit the connection goes `refused`: the panel gives up;
+- logout answers before the session is closed: the adapter waits until
+  connectionState says "close" before a new session starts;
 - `open` does not promise that sends work: a failed send is reported as such;
 - timeouts and 5xx: EngineUnavailable, so callers leave the instance unchanged.
 The shapes are in tests/instances/fixtures/evolution/NOTES.md.
 """
 
 from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
 
 import httpx
 from django.conf import settings
@@ -31,6 +37,8 @@ from instances.engines.base import (
     SessionStart,
     SessionState,
 )
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 SUBSCRIBED_EVENTS = [
@@ -59,6 +67,10 @@ STATUSES = {
     "ERROR": "failed",
 }
 
+# How long a logout is waited for (connectionState polls, and the pause).
+LOGOUT_WAIT_POLLS = 10
+LOGOUT_WAIT_PAUSE = 0.5
+
 
 class EvolutionNotFound(EngineError):
     pass
@@ -84,6 +96,7 @@ class EvolutionEngine(Engine):
         base_url: str | None = None,
         api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
     ):
         self.api_key = api_key if api_key is not None else settings.EVOLUTION_API_KEY
         self.client = httpx.Client(
@@ -92,6 +105,7 @@ class EvolutionEngine(Engine):
             transport=transport,
             follow_redirects=False,
         )
+        self._sleep = sleep or (lambda seconds: time.sleep(seconds))
 
     def _request(self, method: str, path: str, *, apikey: str, **kwargs) -> dict:
         try:
@@ -177,7 +191,7 @@ class EvolutionEngine(Engine):
         if "instance" in body:
             # Evolution holds an open session PlugMessage does not know about:
             # close it so the customer gets a fresh code.
-            self.session_logout(session)
+            self._close_before_connecting(session)
             body = self._connect(session, params)
         return SessionStart(
             qr_code=body.get("code") or "",
@@ -193,6 +207,11 @@ class EvolutionEngine(Engine):
             params=params,
         )
 
+    def _close_before_connecting(self, session: EngineSession) -> None:
+        self._logout(session)
+        if not self._wait_closed(session):
+            raise EngineUnavailable("Evolution has not closed the previous session yet")
+
     def session_state(self, session: EngineSession) -> SessionState:
         try:
             body = self._request(
@@ -205,7 +224,18 @@ class EvolutionEngine(Engine):
         state = (body.get("instance") or {}).get("state")
         return state if state in ("open", "connecting") else "close"
 
-    def session_logout(self, session: EngineSession) -> None:
+    def _wait_closed(self, session: EngineSession) -> bool:
+        """Evolution answers a logout before Baileys has closed the socket
+        (the logout is not awaited): wait, bounded, until it says "close"."""
+        for poll in range(LOGOUT_WAIT_POLLS):
+            if poll:
+                self._sleep(LOGOUT_WAIT_PAUSE)
+            if self.session_state(session) == "close":
+                return True
+        return False
+
+    def _logout(self, session: EngineSession) -> bool:
+        """Ask Evolution to log out; False when there was nothing to log out."""
         try:
             self._request(
                 "DELETE",
@@ -213,13 +243,21 @@ class EvolutionEngine(Engine):
                 apikey=self._key(session),
             )
         except EvolutionNotFound:
-            return
+            return False
         except EngineUnavailable:
             raise
         except EngineError as error:
             # Logging out a session that is not connected is not a failure.
             if "not connected" not in str(error).lower():
                 raise
+            return False
+        return True
+
+    def session_logout(self, session: EngineSession) -> None:
+        if self._logout(session) and not self._wait_closed(session):
+            logger.warning(
+                "evolution session %s still open after logout", session.engine_ref
+            )
 
     def session_delete(self, session: EngineSession) -> None:
         try:

@@ -10,6 +10,7 @@ import respx
 from django.urls import reverse
 
 from instances import services
+from instances.engines import evolution as evolution_module
 from instances.engines.base import EngineError, EngineSession, EngineUnavailable
 from instances.engines.evolution import EvolutionEngine
 from instances.models import InstanceEvent, InstanceState
@@ -38,8 +39,21 @@ def evolution(settings):
 
 
 @pytest.fixture
-def engine(evolution):
-    return EvolutionEngine()
+def pauses():
+    """The adapter's waits, recorded instead of slept."""
+    return []
+
+
+@pytest.fixture
+def engine(evolution, pauses):
+    return EvolutionEngine(sleep=pauses.append)
+
+
+def sent(route) -> dict:
+    return json.loads(route.calls.last.request.content)
+
+
+SESSION = EngineSession(REF, TOKEN)
 
 
 def test_starting_creates_the_instance_with_our_webhook_then_connects(
@@ -98,6 +112,9 @@ def test_an_open_session_we_did_not_know_is_closed_for_a_fresh_code(evolution, e
     )
     logout = evolution.delete(f"/instance/logout/{REF}").respond(
         200, json=fixture("logout_ok")
+    )
+    evolution.get(f"/instance/connectionState/{REF}").respond(
+        200, json=fixture("state_close")
     )
 
     started = engine.session_start(EngineSession(REF, TOKEN))
@@ -165,6 +182,9 @@ def test_the_connection_state_is_read(evolution, engine, name, status, state):
 def test_logout_is_idempotent(evolution, engine, status, name):
     route = evolution.delete(f"/instance/logout/{REF}").respond(
         status, json=fixture(name)
+    )
+    evolution.get(f"/instance/connectionState/{REF}").respond(
+        200, json=fixture("state_close")
     )
 
     engine.session_logout(EngineSession(REF, TOKEN))
@@ -424,3 +444,67 @@ def test_an_instance_evolution_removed_is_created_again(evolution, engine):
 
     assert create.called
     assert started.engine_token == TOKEN
+
+
+# What Evolution 2.3.x gets wrong, one test each.
+
+
+def test_logout_waits_until_evolution_has_closed_the_session(evolution, engine, pauses):
+    evolution.delete(f"/instance/logout/{REF}").respond(200, json=fixture("logout_ok"))
+    state = evolution.get(f"/instance/connectionState/{REF}").mock(
+        side_effect=[
+            httpx.Response(200, json=fixture("state_open")),
+            httpx.Response(200, json=fixture("state_open")),
+            httpx.Response(200, json=fixture("state_close")),
+        ]
+    )
+
+    engine.session_logout(SESSION)
+
+    assert state.call_count == 3
+    assert pauses == [evolution_module.LOGOUT_WAIT_PAUSE] * 2
+
+
+def test_a_new_session_starts_only_once_the_old_one_is_closed(evolution, engine):
+    evolution.get(f"/instance/connect/{REF}").mock(
+        side_effect=[
+            httpx.Response(200, json=fixture("connect_open")),
+            httpx.Response(200, json=fixture("connect_qr")),
+        ]
+    )
+    evolution.delete(f"/instance/logout/{REF}").respond(200, json=fixture("logout_ok"))
+    evolution.get(f"/instance/connectionState/{REF}").mock(
+        side_effect=[
+            httpx.Response(200, json=fixture("state_open")),
+            httpx.Response(200, json=fixture("state_close")),
+        ]
+    )
+
+    started = engine.session_start(SESSION)
+
+    assert started.qr_code
+    assert [c.request.url.path.split("/")[2] for c in evolution.calls] == [
+        "connect",
+        "logout",
+        "connectionState",
+        "connectionState",
+        "connect",
+    ]
+
+
+def test_a_session_that_will_not_close_is_unavailable_not_reconnected(
+    evolution, engine, pauses
+):
+    connect = evolution.get(f"/instance/connect/{REF}").respond(
+        200, json=fixture("connect_open")
+    )
+    evolution.delete(f"/instance/logout/{REF}").respond(200, json=fixture("logout_ok"))
+    state = evolution.get(f"/instance/connectionState/{REF}").respond(
+        200, json=fixture("state_open")
+    )
+
+    with pytest.raises(EngineUnavailable):
+        engine.session_start(SESSION)
+
+    assert connect.call_count == 1
+    assert state.call_count == evolution_module.LOGOUT_WAIT_POLLS
