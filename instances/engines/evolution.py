@@ -10,6 +10,8 @@ What Evolution's users report going wrong, and what this adapter does:
   the QR arrives later in a `qrcode.updated` event;
 - some errors come back as HTTP 200 with `{"error": true}`: treated as errors;
 - after its QR limit the connection goes `refused`: the panel gives up;
+- a pairing code may not be there yet, or never for a QR session that began
+  without the number: connect is asked again, a bounded number of times;
 - logout answers before the session is closed: the adapter waits until
   connectionState says "close" before a new session starts;
 - `open` does not promise that sends work: a failed send is reported as such;
@@ -67,6 +69,9 @@ STATUSES = {
     "ERROR": "failed",
 }
 
+# How many connect answers are read for a pairing code, and the pause between.
+PAIRING_CODE_TRIES = 3
+PAIRING_CODE_PAUSE = 2.0
 # How long a logout is waited for (connectionState polls, and the pause).
 LOGOUT_WAIT_POLLS = 10
 LOGOUT_WAIT_PAUSE = 0.5
@@ -193,6 +198,8 @@ class EvolutionEngine(Engine):
             # close it so the customer gets a fresh code.
             self._close_before_connecting(session)
             body = self._connect(session, params)
+        if phone_number:
+            body = self._pairing_code_wait(session, params, body)
         return SessionStart(
             qr_code=body.get("code") or "",
             pairing_code=(body.get("pairingCode") or "") if phone_number else "",
@@ -205,6 +212,34 @@ class EvolutionEngine(Engine):
             f"/instance/connect/{session.engine_ref}",
             apikey=self._key(session),
             params=params,
+        )
+
+    def _pairing_code_wait(
+        self, session: EngineSession, params: dict, body: dict
+    ) -> dict:
+        """Connect answers before Baileys has asked WhatsApp for the code (it
+        waits a fixed 2 s): ask again until it is there. A QR session that
+        began without the number (`pairingCode: null` beside a QR) keeps
+        answering with its QR until it ends, so it is closed once first."""
+        closed_qr_session = False
+        for _ in range(PAIRING_CODE_TRIES - 1):
+            if body.get("pairingCode"):
+                return body
+            if (
+                body.get("code")
+                and "pairingCode" in body
+                and body["pairingCode"] is None
+                and not closed_qr_session
+            ):
+                self._close_before_connecting(session)
+                closed_qr_session = True
+            else:
+                self._sleep(PAIRING_CODE_PAUSE)
+            body = self._connect(session, params)
+        if body.get("pairingCode"):
+            return body
+        raise EngineError(
+            f"Evolution gave no pairing code in {PAIRING_CODE_TRIES} tries"
         )
 
     def _close_before_connecting(self, session: EngineSession) -> None:

@@ -508,3 +508,56 @@ def test_a_session_that_will_not_close_is_unavailable_not_reconnected(
 
     assert connect.call_count == 1
     assert state.call_count == evolution_module.LOGOUT_WAIT_POLLS
+
+
+def test_an_empty_pairing_code_is_asked_for_again(evolution, engine, pauses):
+    connect = evolution.get(f"/instance/connect/{REF}").mock(
+        side_effect=[
+            httpx.Response(200, json=fixture("connect_count_zero")),
+            httpx.Response(200, json=fixture("connect_count_zero")),
+            httpx.Response(200, json=fixture("connect_pairing")),
+        ]
+    )
+
+    started = engine.session_start(SESSION, phone_number="5511987654321")
+
+    assert started.pairing_code == "K7PX2QMD"
+    assert connect.call_count == 3
+    assert all(c.request.url.params["number"] == "5511987654321" for c in connect.calls)
+    assert pauses == [evolution_module.PAIRING_CODE_PAUSE] * 2
+
+
+def test_a_pairing_code_that_never_comes_is_an_error_saying_so(evolution, engine):
+    connect = evolution.get(f"/instance/connect/{REF}").respond(
+        200, json=fixture("connect_count_zero")
+    )
+
+    with pytest.raises(EngineError, match="no pairing code"):
+        engine.session_start(SESSION, phone_number="5511987654321")
+
+    assert connect.call_count == evolution_module.PAIRING_CODE_TRIES
+
+
+def test_a_qr_session_without_the_number_is_closed_to_get_a_pairing_code(
+    evolution, engine
+):
+    evolution.get(f"/instance/connect/{REF}").mock(
+        side_effect=[
+            httpx.Response(200, json=fixture("connect_qr")),
+            httpx.Response(200, json=fixture("connect_pairing")),
+        ]
+    )
+    evolution.delete(f"/instance/logout/{REF}").respond(200, json=fixture("logout_ok"))
+    evolution.get(f"/instance/connectionState/{REF}").respond(
+        200, json=fixture("state_close")
+    )
+
+    started = engine.session_start(SESSION, phone_number="5511987654321")
+
+    assert started.pairing_code == "K7PX2QMD"
+    assert [(c.request.method, c.request.url.path) for c in evolution.calls] == [
+        ("GET", f"/instance/connect/{REF}"),
+        ("DELETE", f"/instance/logout/{REF}"),
+        ("GET", f"/instance/connectionState/{REF}"),
+        ("GET", f"/instance/connect/{REF}"),
+    ]
