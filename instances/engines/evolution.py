@@ -9,7 +9,8 @@ What Evolution's users report going wrong, and what this adapter does:
 - connect may answer `{"count": 0}` (no QR yet): the start carries no code and
   the QR arrives later in a `qrcode.updated` event;
 - some errors come back as HTTP 200 with `{"error": true}`: treated as errors;
-- after its QR limit the connection goes `refused`: the panel gives up;
+- the QR limit is announced twice (qrcode "limit", then connection "refused"):
+  only the second becomes a give-up;
 - a pairing code may not be there yet, or never for a QR session that began
   without the number: connect is asked again, a bounded number of times;
 - logout answers before the session is closed: the adapter waits until
@@ -333,8 +334,8 @@ class EvolutionEngine(Engine):
                         pairing_code=qrcode.get("pairingCode") or "",
                     )
                 ]
-            if "limit" in str(data.get("message", "")).lower():
-                return [EngineEvent("qr_gave_up", ref)]
+            # The "QR code limit reached" message: Evolution follows it with
+            # connection.update "refused", which is the one give-up.
             return []
         if kind == "connection.update":
             state = data.get("state")

@@ -237,7 +237,7 @@ def test_a_refused_send_is_an_error_even_when_the_state_said_open(
     ("name", "expected"),
     [
         ("event_qrcode_updated", [("qr_updated", "2@PLUGMESSAGE-TEST-QR,abc,def,ghi")]),
-        ("event_qrcode_limit", [("qr_gave_up", "")]),
+        ("event_qrcode_limit", []),
         ("event_connection_open", [("connected", "")]),
         ("event_connection_connecting", []),
         ("event_connection_close", [("disconnected", "")]),
@@ -561,3 +561,11 @@ def test_a_qr_session_without_the_number_is_closed_to_get_a_pairing_code(
         ("GET", f"/instance/connectionState/{REF}"),
         ("GET", f"/instance/connect/{REF}"),
     ]
+
+
+def test_the_qr_limit_announced_twice_gives_up_once(engine):
+    events = engine.events_from_webhook(
+        fixture("event_qrcode_limit")
+    ) + engine.events_from_webhook(fixture("event_connection_refused"))
+
+    assert [e.kind for e in events] == ["qr_gave_up"]
