@@ -11,6 +11,8 @@ What Evolution's users report going wrong, and what this adapter does:
 - some errors come back as HTTP 200 with `{"error": true}`: treated as errors;
 - the QR limit is announced twice (qrcode "limit", then connection "refused"):
   only the second becomes a give-up;
+- a connection closes with a reason only for 401, 402, 403 and 406; any other
+  code (440 among them) is reconnected silently;
 - a pairing code may not be there yet, or never for a QR session that began
   without the number: connect is asked again, a bounded number of times;
 - logout answers before the session is closed: the adapter waits until
@@ -53,11 +55,16 @@ SUBSCRIBED_EVENTS = [
     "SEND_MESSAGE",
     "PRESENCE_UPDATE",
 ]
-# Baileys' reasons for a closed connection, as the customer should read them.
+# The only reasons Evolution closes on (it reconnects on every other code
+# without a word): WhatsApp's connect-failure codes, as the customer should
+# read them.
 CLOSE_REASONS = {
     401: "O WhatsApp desconectou este aparelho (removido em Aparelhos conectados)",
-    403: "O WhatsApp recusou a conexão deste número",
-    440: "A sessão foi aberta em outro lugar",
+    402: "O WhatsApp suspendeu este número temporariamente",
+    403: "O WhatsApp encerrou o acesso deste número (conta restrita ou "
+    "desconectada no celular principal)",
+    406: "O WhatsApp encerrou a sessão deste número (conta banida ou "
+    "desconectada por motivo não informado)",
 }
 
 
@@ -377,12 +384,8 @@ class EvolutionEngine(Engine):
                 for jid, seen in (data.get("presences") or {}).items()
                 if jid.endswith("@s.whatsapp.net") and isinstance(seen, dict)
             ]
-        if kind == "logout.instance":
-            return [
-                EngineEvent(
-                    "disconnected", ref, reason="A sessão foi encerrada no WhatsApp"
-                )
-            ]
+        # logout.instance: Evolution emits it on the same path as the close
+        # that follows it (the close carries the reason), so it adds nothing.
         return []
 
     def _received(self, ref: str, data: dict) -> list[EngineEvent]:

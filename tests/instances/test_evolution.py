@@ -12,7 +12,7 @@ from django.urls import reverse
 from instances import services
 from instances.engines import evolution as evolution_module
 from instances.engines.base import EngineError, EngineSession, EngineUnavailable
-from instances.engines.evolution import EvolutionEngine
+from instances.engines.evolution import CLOSE_REASONS, EvolutionEngine
 from instances.models import InstanceEvent, InstanceState
 
 S = InstanceState
@@ -242,7 +242,7 @@ def test_a_refused_send_is_an_error_even_when_the_state_said_open(
         ("event_connection_connecting", []),
         ("event_connection_close", [("disconnected", "")]),
         ("event_connection_refused", [("qr_gave_up", "")]),
-        ("event_logout_instance", [("disconnected", "")]),
+        ("event_logout_instance", []),
         ("event_messages_upsert", [("message_received", "")]),
         ("event_messages_update", [("message_status", "")]),
         ("event_presence_update", [("chat_presence", "")]),
@@ -569,3 +569,29 @@ def test_the_qr_limit_announced_twice_gives_up_once(engine):
     ) + engine.events_from_webhook(fixture("event_connection_refused"))
 
     assert [e.kind for e in events] == ["qr_gave_up"]
+
+
+@pytest.mark.parametrize("code", [401, 402, 403, 406])
+def test_every_close_evolution_sends_carries_its_reason(engine, code):
+    payload = fixture("event_connection_close")
+    payload["data"]["statusReason"] = code
+
+    (event,) = engine.events_from_webhook(payload)
+
+    assert event.kind == "disconnected"
+    assert event.reason == CLOSE_REASONS[code] != ""
+
+
+def test_a_close_reason_evolution_never_sends_is_not_expected():
+    # 440 (replaced) is reconnected by Evolution without any close event.
+    assert set(CLOSE_REASONS) == {401, 402, 403, 406}
+
+
+def test_a_logout_and_its_close_make_one_disconnection_with_the_reason(engine):
+    events = engine.events_from_webhook(
+        fixture("event_logout_instance")
+    ) + engine.events_from_webhook(fixture("event_connection_close"))
+
+    assert [(e.kind, e.reason) for e in events] == [
+        ("disconnected", CLOSE_REASONS[401])
+    ]
