@@ -13,6 +13,9 @@ What Evolution's users report going wrong, and what this adapter does:
   only the second becomes a give-up;
 - a connection closes with a reason only for 401, 402, 403 and 406; any other
   code (440 among them) is reconnected silently;
+- `messages.update` also reports received messages: only ours are receipts;
+- contacts may be addressed by LID (`@lid`): the phone is taken from
+  `remoteJidAlt`/`senderPn`, and what has none is skipped with a log line;
 - a pairing code may not be there yet, or never for a QR session that began
   without the number: connect is asked again, a bounded number of times;
 - logout answers before the session is closed: the adapter waits until
@@ -85,6 +88,9 @@ LOGOUT_WAIT_POLLS = 10
 LOGOUT_WAIT_PAUSE = 0.5
 
 
+PHONE_JID = "@s.whatsapp.net"
+
+
 class EvolutionNotFound(EngineError):
     pass
 
@@ -98,6 +104,19 @@ def _message(body) -> str:
         return str(body)[:200]
     message = (body.get("response") or {}).get("message", body.get("message", ""))
     return str(message)[:200]
+
+
+def _is_phone_jid(jid) -> bool:
+    return isinstance(jid, str) and jid.endswith(PHONE_JID)
+
+
+def _phone_jid(key: dict) -> str:
+    """The contact's phone JID: the chat's own, or for a chat addressed by LID
+    the alternative Baileys 7 (`remoteJidAlt`) or 6 (`senderPn`) gives."""
+    for jid in (key.get("remoteJid"), key.get("remoteJidAlt"), key.get("senderPn")):
+        if _is_phone_jid(jid):
+            return jid
+    return ""
 
 
 class EvolutionEngine(Engine):
@@ -362,28 +381,9 @@ class EvolutionEngine(Engine):
         if kind == "messages.upsert":
             return self._received(ref, data)
         if kind == "messages.update":
-            status = STATUSES.get(str(data.get("status", "")).upper())
-            if not status or not data.get("keyId"):
-                return []
-            return [
-                EngineEvent(
-                    "message_status",
-                    ref,
-                    phone_number=str(data.get("remoteJid", "")),
-                    extra={"message_id": data["keyId"], "status": status},
-                )
-            ]
+            return self._updated(ref, data)
         if kind == "presence.update":
-            return [
-                EngineEvent(
-                    "chat_presence",
-                    ref,
-                    phone_number=jid,
-                    extra={"presence": str(seen.get("lastKnownPresence", ""))},
-                )
-                for jid, seen in (data.get("presences") or {}).items()
-                if jid.endswith("@s.whatsapp.net") and isinstance(seen, dict)
-            ]
+            return self._presences(ref, data)
         # logout.instance: Evolution emits it on the same path as the close
         # that follows it (the close carries the reason), so it adds nothing.
         return []
@@ -392,10 +392,14 @@ class EvolutionEngine(Engine):
         key = data.get("key") or {}
         if key.get("fromMe") or not key.get("id"):
             return []
-        jid = key.get("remoteJid", "")
-        if jid.endswith("@lid"):  # a hidden number: the phone is in remoteJidAlt
-            jid = key.get("remoteJidAlt", "")
-        if not jid.endswith("@s.whatsapp.net"):  # groups, broadcasts
+        chat = str(key.get("remoteJid") or "")
+        if chat.endswith(("@g.us", "@broadcast", "@newsletter")):
+            return []
+        jid = _phone_jid(key)
+        if not jid:
+            logger.info(
+                "evolution message %s: no phone for its LID, skipped", key["id"]
+            )
             return []
         message = data.get("message") or {}
         text = message.get("conversation") or (
@@ -409,3 +413,48 @@ class EvolutionEngine(Engine):
                 extra={"message_id": key["id"], "text": text},
             )
         ]
+
+    def _updated(self, ref: str, data: dict) -> list[EngineEvent]:
+        if data.get("fromMe") is False:
+            # Evolution also reports the status of received messages (read
+            # on the phone, say): only receipts of ours are news.
+            return []
+        status = STATUSES.get(str(data.get("status", "")).upper())
+        message_id = data.get("keyId")
+        if not status or not message_id:
+            return []
+        jid = data.get("remoteJid")
+        if not _is_phone_jid(jid):
+            # A LID chat: the receipt still finds our message by its id.
+            logger.info("evolution receipt of %s without a phone number", message_id)
+            jid = ""
+        return [
+            EngineEvent(
+                "message_status",
+                ref,
+                phone_number=jid,
+                extra={"message_id": message_id, "status": status},
+            )
+        ]
+
+    def _presences(self, ref: str, data: dict) -> list[EngineEvent]:
+        chat = str(data.get("id") or "")
+        if chat.endswith("@g.us"):
+            return []
+        events = []
+        for jid, seen in (data.get("presences") or {}).items():
+            if not isinstance(seen, dict):
+                continue
+            phone = chat if _is_phone_jid(chat) else jid if _is_phone_jid(jid) else ""
+            if not phone:
+                logger.info("evolution presence from a LID without its phone: skipped")
+                continue
+            events.append(
+                EngineEvent(
+                    "chat_presence",
+                    ref,
+                    phone_number=phone,
+                    extra={"presence": str(seen.get("lastKnownPresence", ""))},
+                )
+            )
+        return events

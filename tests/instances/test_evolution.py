@@ -2,6 +2,7 @@
 API (tests/instances/fixtures/evolution/), served by respx on loopback."""
 
 import json
+import logging
 from pathlib import Path
 
 import httpx
@@ -595,3 +596,70 @@ def test_a_logout_and_its_close_make_one_disconnection_with_the_reason(engine):
     assert [(e.kind, e.reason) for e in events] == [
         ("disconnected", CLOSE_REASONS[401])
     ]
+
+
+def test_status_updates_of_received_messages_are_not_receipts(engine):
+    assert engine.events_from_webhook(fixture("event_messages_update_inbound")) == []
+
+
+def test_a_receipt_in_a_lid_chat_keeps_its_id_and_no_number(engine, caplog):
+    with caplog.at_level(logging.INFO, logger="instances.engines.evolution"):
+        (event,) = engine.events_from_webhook(fixture("event_messages_update_lid"))
+
+    assert (event.kind, event.phone_number) == ("message_status", "")
+    assert event.extra == {"message_id": "3EB0A1B2C3D4E5F6A7B8C9", "status": "read"}
+    assert "without a phone number" in caplog.text
+
+
+def test_a_lid_sender_without_its_phone_is_skipped_with_a_log_line(engine, caplog):
+    payload = fixture("event_messages_upsert_lid")
+    del payload["data"]["key"]["remoteJidAlt"]
+
+    with caplog.at_level(logging.INFO, logger="instances.engines.evolution"):
+        assert engine.events_from_webhook(payload) == []
+
+    assert "no phone for its LID" in caplog.text
+    assert "123456789012345" not in caplog.text
+
+
+def test_a_lid_sender_is_found_by_the_older_sender_pn(engine):
+    payload = fixture("event_messages_upsert_lid")
+    key = payload["data"]["key"]
+    key["senderPn"] = key.pop("remoteJidAlt")
+
+    (event,) = engine.events_from_webhook(payload)
+
+    assert event.phone_number == "5511987654321@s.whatsapp.net"
+
+
+def test_a_presence_from_a_lid_without_its_phone_is_skipped_with_a_log_line(
+    engine, caplog
+):
+    with caplog.at_level(logging.INFO, logger="instances.engines.evolution"):
+        assert engine.events_from_webhook(fixture("event_presence_update_lid")) == []
+
+    assert "presence from a LID" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_receipt_in_a_lid_chat_still_reaches_our_message(
+    client, owner_client, evolution, evolution_instance
+):
+    from instances.models import Message, MessageStatus
+
+    evolution.post("/instance/create").respond(201, json=fixture("create_ok"))
+    evolution.get(f"/instance/connect/{REF}").respond(200, json=fixture("connect_qr"))
+    owner_client.post(reverse("instances:connect", args=[evolution_instance.pk]))
+    _post_event(client, "event_connection_open")
+    ours = Message.objects.create(
+        instance=evolution_instance,
+        to="+5511987654321",
+        text="Seu pedido saiu",
+        status=MessageStatus.SENT,
+        engine_message_id="3EB0A1B2C3D4E5F6A7B8C9",
+    )
+
+    assert _post_event(client, "event_messages_update_lid").status_code == 200
+
+    ours.refresh_from_db()
+    assert ours.status == MessageStatus.READ
