@@ -49,13 +49,17 @@ from instances.engines.base import (
 logger = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+# Not SEND_MESSAGE: Evolution emits it only for messages sent through its own
+# API (sendMessageWithTyping), that is PlugMessage's own sends, whose ids the
+# send's answer already gave. Messages sent from the phone arrive as
+# MESSAGES_UPSERT with fromMe.
 SUBSCRIBED_EVENTS = [
     "QRCODE_UPDATED",
     "CONNECTION_UPDATE",
     "LOGOUT_INSTANCE",
     "MESSAGES_UPSERT",
     "MESSAGES_UPDATE",
-    "SEND_MESSAGE",
     "PRESENCE_UPDATE",
 ]
 # The only reasons Evolution closes on (it reconnects on every other code
@@ -386,11 +390,13 @@ class EvolutionEngine(Engine):
             return self._presences(ref, data)
         # logout.instance: Evolution emits it on the same path as the close
         # that follows it (the close carries the reason), so it adds nothing.
+        # send.message: PlugMessage's own sends (see SUBSCRIBED_EVENTS), from
+        # instances subscribed before it was left out.
         return []
 
     def _received(self, ref: str, data: dict) -> list[EngineEvent]:
         key = data.get("key") or {}
-        if key.get("fromMe") or not key.get("id"):
+        if not key.get("id"):
             return []
         chat = str(key.get("remoteJid") or "")
         if chat.endswith(("@g.us", "@broadcast", "@newsletter")):
@@ -401,6 +407,17 @@ class EvolutionEngine(Engine):
                 "evolution message %s: no phone for its LID, skipped", key["id"]
             )
             return []
+        if key.get("fromMe"):
+            # Sent from the phone or another linked device (Evolution's own
+            # sends never come back here): it left this number.
+            return [
+                EngineEvent(
+                    "message_status",
+                    ref,
+                    phone_number=jid,
+                    extra={"message_id": key["id"], "status": "sent"},
+                )
+            ]
         message = data.get("message") or {}
         text = message.get("conversation") or (
             message.get("extendedTextMessage") or {}

@@ -245,6 +245,8 @@ def test_a_refused_send_is_an_error_even_when_the_state_said_open(
         ("event_connection_refused", [("qr_gave_up", "")]),
         ("event_logout_instance", []),
         ("event_messages_upsert", [("message_received", "")]),
+        ("event_messages_upsert_from_me", [("message_status", "")]),
+        ("event_send_message", []),
         ("event_messages_update", [("message_status", "")]),
         ("event_presence_update", [("chat_presence", "")]),
     ],
@@ -270,10 +272,10 @@ def test_a_hidden_number_is_read_from_the_alternative_jid(engine):
     assert event.phone_number == "5511987654321@s.whatsapp.net"
 
 
-def test_our_own_messages_are_not_inbound(engine):
+def test_messages_from_this_number_are_not_inbound(engine):
     payload = fixture("event_messages_upsert")
     payload["data"]["key"]["fromMe"] = True
-    assert engine.events_from_webhook(payload) == []
+    assert [e.kind for e in engine.events_from_webhook(payload)] == ["message_status"]
 
 
 @pytest.mark.parametrize(
@@ -663,3 +665,23 @@ def test_a_receipt_in_a_lid_chat_still_reaches_our_message(
 
     ours.refresh_from_db()
     assert ours.status == MessageStatus.READ
+
+
+def test_send_message_is_not_subscribed_and_is_ignored_when_it_comes(evolution, engine):
+    create = evolution.post("/instance/create").respond(201, json=fixture("create_ok"))
+    evolution.get(f"/instance/connect/{REF}").respond(200, json=fixture("connect_qr"))
+
+    engine.session_start(EngineSession(REF))
+
+    assert "SEND_MESSAGE" not in sent(create)["webhook"]["events"]
+    assert engine.events_from_webhook(fixture("event_send_message")) == []
+
+
+def test_a_message_sent_from_the_phone_is_reported_sent(engine):
+    (event,) = engine.events_from_webhook(fixture("event_messages_upsert_from_me"))
+
+    assert (event.kind, event.phone_number) == (
+        "message_status",
+        "5511987654321@s.whatsapp.net",
+    )
+    assert event.extra == {"message_id": "3EB0FEDCBA9876543210AB", "status": "sent"}
