@@ -5,9 +5,14 @@ the token Evolution issues at creation (`hash`) is kept as that instance's
 `apikey`, so the global key is needed only to create. Evolution posts its
 events to PlugMessage's /motor/eventos/ with a shared-secret header.
 
-What Evolution's users report going wrong, and what this adapter does:
+What Evolution does that a caller would not expect, and what this adapter
+does about it (sources in tests/instances/fixtures/evolution/NOTES.md):
 - connect may answer `{"count": 0}` (no QR yet): the start carries no code and
   the QR arrives later in a `qrcode.updated` event;
+- a pairing code may not be there yet, or never for a QR session that began
+  without the number: connect is asked again, a bounded number of times;
+- logout answers before the session is closed: the adapter waits until
+  connectionState says "close" before a new session starts;
 - some errors come back as HTTP 200 with `{"error": true}`: treated as errors;
 - the QR limit is announced twice (qrcode "limit", then connection "refused"):
   only the second becomes a give-up;
@@ -16,17 +21,14 @@ What Evolution's users report going wrong, and what this adapter does:
 - `messages.update` also reports received messages: only ours are receipts;
 - contacts may be addressed by LID (`@lid`): the phone is taken from
   `remoteJidAlt`/`senderPn`, and what has none is skipped with a log line;
-- a pairing code may not be there yet, or never for a QR session that began
-  without the number: connect is asked again, a bounded number of times;
-- logout answers before the session is closed: the adapter waits until
-  connectionState says "close" before a new session starts;
 - `open` does not promise that sends work: a failed send is reported as such;
 - timeouts and 5xx: EngineUnavailable, so callers leave the instance unchanged.
-The shapes are in tests/instances/fixtures/evolution/NOTES.md.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -42,6 +44,8 @@ from instances.engines.base import (
     EngineEvent,
     EngineSession,
     EngineUnavailable,
+    EngineUnsupported,
+    OutgoingMessage,
     SessionStart,
     SessionState,
 )
@@ -49,6 +53,9 @@ from instances.engines.base import (
 logger = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+# Media is converted (images by sharp, voice notes by ffmpeg) and uploaded to
+# WhatsApp before Evolution answers.
+MEDIA_TIMEOUT = httpx.Timeout(90.0, connect=5.0)
 
 # Not SEND_MESSAGE: Evolution emits it only for messages sent through its own
 # API (sendMessageWithTyping), that is PlugMessage's own sends, whose ids the
@@ -74,7 +81,6 @@ CLOSE_REASONS = {
     "desconectada por motivo não informado)",
 }
 
-
 # Evolution's (Baileys') message statuses, in PlugMessage's words.
 STATUSES = {
     "SERVER_ACK": "sent",
@@ -91,7 +97,8 @@ PAIRING_CODE_PAUSE = 2.0
 LOGOUT_WAIT_POLLS = 10
 LOGOUT_WAIT_PAUSE = 0.5
 
-
+# The name WhatsApp keeps with a video; Evolution takes the type from it.
+VIDEO_EXTENSIONS = {"video/mp4": "mp4", "video/3gpp": "3gp", "video/quicktime": "mov"}
 PHONE_JID = "@s.whatsapp.net"
 
 
@@ -104,10 +111,34 @@ class EvolutionNameInUse(EngineError):
 
 
 def _message(body) -> str:
+    """Evolution's reason, which comes as a string, a list of strings, a list
+    of lists or a list of objects."""
     if not isinstance(body, dict):
         return str(body)[:200]
-    message = (body.get("response") or {}).get("message", body.get("message", ""))
-    return str(message)[:200]
+    response = body.get("response")
+    message = response.get("message") if isinstance(response, dict) else None
+    if message is None:
+        message = body.get("message", "")
+    return _flatten(message)[:200]
+
+
+def _flatten(message) -> str:
+    if isinstance(message, list):
+        return "; ".join(part for part in map(_flatten, message) if part)
+    if isinstance(message, dict):
+        if message.get("exists") is False:
+            number = message.get("number") or message.get("jid", "")
+            return f"the number {number} is not on WhatsApp"
+        return json.dumps(message, ensure_ascii=False)
+    return "" if message is None else str(message)
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone.split("@")[0] if ch.isdigit())
+
+
+def _jid(phone: str) -> str:
+    return f"{_digits(phone)}{PHONE_JID}"
 
 
 def _is_phone_jid(jid) -> bool:
@@ -143,10 +174,18 @@ class EvolutionEngine(Engine):
         )
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))
 
-    def _request(self, method: str, path: str, *, apikey: str, **kwargs) -> dict:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        apikey: str,
+        timeout: httpx.Timeout = TIMEOUT,
+        **kwargs,
+    ) -> dict | list:
         try:
             response = self.client.request(
-                method, path, headers={"apikey": apikey}, **kwargs
+                method, path, headers={"apikey": apikey}, timeout=timeout, **kwargs
             )
         except httpx.TimeoutException as error:
             raise EngineUnavailable(f"Evolution timed out: {error}") from error
@@ -177,6 +216,17 @@ class EvolutionEngine(Engine):
 
     def _key(self, session: EngineSession) -> str:
         return session.engine_token or self.api_key
+
+    def _call(self, session: EngineSession, method: str, route: str, **kwargs):
+        """A route of the instance, as `<group>/<action>`, with its token."""
+        return self._request(
+            method,
+            f"/{route}/{session.engine_ref}",
+            apikey=self._key(session),
+            **kwargs,
+        )
+
+    # The session.
 
     def _create(self, session: EngineSession) -> str:
         """Create the instance at Evolution; return its token. If it exists
@@ -238,12 +288,7 @@ class EvolutionEngine(Engine):
         )
 
     def _connect(self, session: EngineSession, params: dict | None) -> dict:
-        return self._request(
-            "GET",
-            f"/instance/connect/{session.engine_ref}",
-            apikey=self._key(session),
-            params=params,
-        )
+        return self._call(session, "GET", "instance/connect", params=params)
 
     def _pairing_code_wait(
         self, session: EngineSession, params: dict, body: dict
@@ -280,11 +325,7 @@ class EvolutionEngine(Engine):
 
     def session_state(self, session: EngineSession) -> SessionState:
         try:
-            body = self._request(
-                "GET",
-                f"/instance/connectionState/{session.engine_ref}",
-                apikey=self._key(session),
-            )
+            body = self._call(session, "GET", "instance/connectionState")
         except EvolutionNotFound:
             return "close"
         state = (body.get("instance") or {}).get("state")
@@ -303,11 +344,7 @@ class EvolutionEngine(Engine):
     def _logout(self, session: EngineSession) -> bool:
         """Ask Evolution to log out; False when there was nothing to log out."""
         try:
-            self._request(
-                "DELETE",
-                f"/instance/logout/{session.engine_ref}",
-                apikey=self._key(session),
-            )
+            self._call(session, "DELETE", "instance/logout")
         except EvolutionNotFound:
             return False
         except EngineUnavailable:
@@ -327,25 +364,182 @@ class EvolutionEngine(Engine):
 
     def session_delete(self, session: EngineSession) -> None:
         try:
-            self._request(
-                "DELETE",
-                f"/instance/delete/{session.engine_ref}",
-                apikey=self._key(session),
-            )
+            self._call(session, "DELETE", "instance/delete")
         except EvolutionNotFound:
             return
 
-    def message_send_text(self, session: EngineSession, *, to: str, text: str) -> str:
-        body = self._request(
-            "POST",
-            f"/message/sendText/{session.engine_ref}",
-            apikey=self._key(session),
-            json={"number": to.lstrip("+"), "text": text},
+    # Sending. Every send answers with the prepared message; `key.id` is
+    # WhatsApp's id, which receipts (`keyId`) refer to. Evolution lets no
+    # caller choose the id, so OutgoingMessage.message_id is not sent.
+
+    def _send(
+        self,
+        session: EngineSession,
+        route: str,
+        body: dict,
+        *,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> str:
+        answer = self._call(
+            session, "POST", f"message/{route}", json=body, timeout=timeout
         )
-        message_id = (body.get("key") or {}).get("id")
+        message_id = (
+            (answer.get("key") or {}).get("id") if isinstance(answer, dict) else None
+        )
         if not message_id:
             raise EngineError("Evolution accepted the message without an id")
         return message_id
+
+    @staticmethod
+    def _addressed(message: OutgoingMessage, **fields) -> dict:
+        body = {"number": _digits(message.to), **fields}
+        if message.reply_to:
+            # Evolution finds the quoted message in its own store by id.
+            body["quoted"] = {"key": {"id": message.reply_to}}
+        return body
+
+    def message_send_text(self, session: EngineSession, *, to: str, text: str) -> str:
+        return self.message_send(session, OutgoingMessage(to=to, text=text))
+
+    def message_send(self, session: EngineSession, message: OutgoingMessage) -> str:
+        return self._send(
+            session, "sendText", self._addressed(message, text=message.text)
+        )
+
+    def message_send_link(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        # Evolution builds the preview itself from the page (Baileys fetches
+        # its title, description and image); it takes none from the caller.
+        text = message.text
+        url = message.content.get("url", "")
+        if url and url not in text:
+            text = f"{text}\n{url}".strip()
+        return self._send(
+            session, "sendText", self._addressed(message, text=text, linkPreview=True)
+        )
+
+    def message_send_media(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        if message.content.get("view_once"):
+            # sendMedia has no view-once option: sent plainly, the photo would
+            # stay in the chat, which is what the sender asked not to happen.
+            raise EngineUnsupported(self.name, "view_once")
+        media = base64.b64encode(message.media).decode()
+        if message.kind == "sticker":
+            # Evolution turns the image into WebP itself; a WebP is sent as it
+            # is, which keeps an animated sticker animated.
+            return self._send(
+                session,
+                "sendSticker",
+                self._addressed(
+                    message,
+                    sticker=media,
+                    notConvertSticker=message.media_mime == "image/webp",
+                ),
+                timeout=MEDIA_TIMEOUT,
+            )
+        if message.kind not in ("image", "video", "document"):
+            raise EngineUnsupported(self.name, f"media of kind {message.kind}")
+        fields = {"mediatype": message.kind, "mimetype": message.media_mime}
+        if message.text:
+            fields["caption"] = message.text
+        # Evolution takes the type from the file name when there is one, and
+        # names a nameless video "video.mp4"; an image it re-encodes as JPEG.
+        if message.kind == "video":
+            extension = VIDEO_EXTENSIONS.get(message.media_mime, "mp4")
+            fields["fileName"] = message.file_name or f"video.{extension}"
+        elif message.kind == "document":
+            fields["fileName"] = message.file_name or "documento"
+        fields["media"] = media
+        return self._send(
+            session,
+            "sendMedia",
+            self._addressed(message, **fields),
+            timeout=MEDIA_TIMEOUT,
+        )
+
+    def message_send_audio(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        if message.content.get("view_once"):
+            raise EngineUnsupported(self.name, "view_once")
+        media = base64.b64encode(message.media).decode()
+        if message.content.get("ptt"):
+            # A voice note: Evolution converts it to Opus with ffmpeg. It
+            # drops `quoted` on this route, so a voice note never quotes.
+            return self._send(
+                session,
+                "sendWhatsAppAudio",
+                {"number": _digits(message.to), "audio": media, "encoding": True},
+                timeout=MEDIA_TIMEOUT,
+            )
+        return self._send(
+            session,
+            "sendMedia",
+            self._addressed(
+                message, mediatype="audio", mimetype=message.media_mime, media=media
+            ),
+            timeout=MEDIA_TIMEOUT,
+        )
+
+    def message_send_location(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        content = message.content
+        return self._send(
+            session,
+            "sendLocation",
+            self._addressed(
+                message,
+                latitude=float(content["latitude"]),
+                longitude=float(content["longitude"]),
+                # Both are required by Evolution's schema, empty or not.
+                name=content.get("title") or "",
+                address=content.get("address") or "",
+            ),
+        )
+
+    def message_send_contact(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        content = message.content
+        phone = content.get("phone", "")
+        contact = {
+            "fullName": content.get("name", ""),
+            # Without it Evolution writes a whole JID into the card's waid.
+            "wuid": _digits(phone),
+            "phoneNumber": phone,
+        }
+        if content.get("business_description"):
+            contact["organization"] = content["business_description"]
+        # Evolution's sendContact takes no `quoted`.
+        return self._send(
+            session,
+            "sendContact",
+            {"number": _digits(message.to), "contact": [contact]},
+        )
+
+    def message_send_reaction(
+        self, session: EngineSession, message: OutgoingMessage
+    ) -> str:
+        if not message.reply_to:
+            raise EngineError("a reaction needs the message it reacts to")
+        return self._send(
+            session,
+            "sendReaction",
+            {
+                "key": {
+                    "remoteJid": _jid(message.to),
+                    "fromMe": message.reply_to_from_me,
+                    "id": message.reply_to,
+                },
+                "reaction": message.content.get("emoji", ""),
+            },
+        )
+
+    # Events.
 
     def events_from_webhook(self, payload: dict) -> list[EngineEvent]:
         kind = str(payload.get("event", "")).lower().replace("_", ".")

@@ -1,6 +1,7 @@
 """The Evolution API v2 adapter against answers shaped like its documented
 API (tests/instances/fixtures/evolution/), served by respx on loopback."""
 
+import base64
 import json
 import logging
 from pathlib import Path
@@ -10,9 +11,15 @@ import pytest
 import respx
 from django.urls import reverse
 
-from instances import services
+from instances import messaging, services
 from instances.engines import evolution as evolution_module
-from instances.engines.base import EngineError, EngineSession, EngineUnavailable
+from instances.engines.base import (
+    EngineError,
+    EngineSession,
+    EngineUnavailable,
+    EngineUnsupported,
+    OutgoingMessage,
+)
 from instances.engines.evolution import CLOSE_REASONS, EvolutionEngine
 from instances.models import InstanceEvent, InstanceState
 
@@ -449,6 +456,401 @@ def test_an_instance_evolution_removed_is_created_again(evolution, engine):
     assert started.engine_token == TOKEN
 
 
+# Sending every kind: the request Evolution gets, and how its answer is read.
+
+JPEG = b"\xff\xd8\xff\xe0PLUGMESSAGE-TEST-JPEG\xff\xd9"
+OGG = b"OggS\x00\x02PLUGMESSAGE-TEST-OPUS"
+CONTACT = "+5511987654321"
+QUOTED = "A1B2C3D4E5F60718293A4B5C6D7E8F90"
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def test_a_text_reply_quotes_by_id_and_carries_no_delay(evolution, engine):
+    route = evolution.post(f"/message/sendText/{REF}").respond(
+        201, json=fixture("send_text_ok")
+    )
+
+    message_id = engine.message_send(
+        SESSION, OutgoingMessage(to=CONTACT, text="Pode sim!", reply_to=QUOTED)
+    )
+
+    request = route.calls.last.request
+    assert (request.method, request.headers["apikey"]) == ("POST", TOKEN)
+    assert sent(route) == {
+        "number": "5511987654321",
+        "text": "Pode sim!",
+        "quoted": {"key": {"id": QUOTED}},
+    }
+    assert message_id == "3EB0A1B2C3D4E5F6A7B8C9"
+
+
+def test_a_link_goes_as_text_with_the_preview_evolution_builds(evolution, engine):
+    route = evolution.post(f"/message/sendText/{REF}").respond(
+        201, json=fixture("send_link_ok")
+    )
+
+    message_id = engine.message_send_link(
+        SESSION,
+        OutgoingMessage(
+            to=CONTACT,
+            kind="link",
+            text="Veja o catálogo https://loja.example.test/catalogo",
+            content={
+                "url": "https://loja.example.test/catalogo",
+                "title": "Catálogo",
+                "description": "Todos os produtos",
+            },
+            media=JPEG,
+        ),
+    )
+
+    assert sent(route) == {
+        "number": "5511987654321",
+        "text": "Veja o catálogo https://loja.example.test/catalogo",
+        "linkPreview": True,
+    }
+    assert message_id == "3EB0B1B2C3D4E5F6A7B8C7"
+
+
+def test_a_link_missing_from_its_text_is_added_so_it_can_be_previewed(
+    evolution, engine
+):
+    route = evolution.post(f"/message/sendText/{REF}").respond(
+        201, json=fixture("send_link_ok")
+    )
+
+    engine.message_send_link(
+        SESSION,
+        OutgoingMessage(
+            to=CONTACT,
+            kind="link",
+            text="Veja o catálogo",
+            content={"url": "https://loja.example.test/catalogo"},
+        ),
+    )
+
+    assert sent(route)["text"] == "Veja o catálogo\nhttps://loja.example.test/catalogo"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            OutgoingMessage(
+                to=CONTACT,
+                kind="image",
+                text="Foto do produto",
+                media=JPEG,
+                media_mime="image/png",
+                reply_to=QUOTED,
+            ),
+            {
+                "mediatype": "image",
+                "mimetype": "image/png",
+                "caption": "Foto do produto",
+                "quoted": {"key": {"id": QUOTED}},
+            },
+        ),
+        (
+            OutgoingMessage(
+                to=CONTACT, kind="video", media=JPEG, media_mime="video/3gpp"
+            ),
+            {"mediatype": "video", "mimetype": "video/3gpp", "fileName": "video.3gp"},
+        ),
+        (
+            OutgoingMessage(
+                to=CONTACT,
+                kind="document",
+                text="Segue o orçamento",
+                media=JPEG,
+                media_mime="application/pdf",
+                file_name="orcamento-42.pdf",
+            ),
+            {
+                "mediatype": "document",
+                "mimetype": "application/pdf",
+                "caption": "Segue o orçamento",
+                "fileName": "orcamento-42.pdf",
+            },
+        ),
+    ],
+    ids=["image", "video", "document"],
+)
+def test_media_goes_to_send_media_as_base64(evolution, engine, message, expected):
+    route = evolution.post(f"/message/sendMedia/{REF}").respond(
+        201, json=fixture("send_media_ok")
+    )
+
+    message_id = engine.message_send_media(SESSION, message)
+
+    assert sent(route) == {"number": "5511987654321", "media": b64(JPEG), **expected}
+    assert message_id == "3EB0B1B2C3D4E5F6A7B8C1"
+    assert route.calls.last.request.extensions["timeout"]["read"] >= 60
+
+
+@pytest.mark.parametrize(("mime", "keep"), [("image/webp", True), ("image/png", False)])
+def test_a_sticker_goes_to_send_sticker(evolution, engine, mime, keep):
+    route = evolution.post(f"/message/sendSticker/{REF}").respond(
+        201, json=fixture("send_sticker_ok")
+    )
+
+    message_id = engine.message_send_media(
+        SESSION,
+        OutgoingMessage(
+            to=CONTACT,
+            kind="sticker",
+            media=JPEG,
+            media_mime=mime,
+            content={"author": "Loja"},
+        ),
+    )
+
+    assert sent(route) == {
+        "number": "5511987654321",
+        "sticker": b64(JPEG),
+        "notConvertSticker": keep,
+    }
+    assert message_id == "3EB0B1B2C3D4E5F6A7B8C3"
+
+
+@pytest.mark.parametrize(
+    ("method", "kind"),
+    [("message_send_media", "image"), ("message_send_audio", "audio")],
+)
+def test_view_once_media_is_refused_rather_than_sent_for_keeps(
+    evolution, engine, method, kind
+):
+    routes = [
+        evolution.post(f"/message/{name}/{REF}")
+        for name in ("sendMedia", "sendWhatsAppAudio")
+    ]
+
+    with pytest.raises(EngineUnsupported):
+        getattr(engine, method)(
+            SESSION,
+            OutgoingMessage(
+                to=CONTACT,
+                kind=kind,
+                media=JPEG,
+                media_mime="image/jpeg",
+                content={"view_once": True, "ptt": True},
+            ),
+        )
+
+    assert not any(route.called for route in routes)
+
+
+def test_a_voice_note_goes_to_send_whatsapp_audio(evolution, engine):
+    route = evolution.post(f"/message/sendWhatsAppAudio/{REF}").respond(
+        201, json=fixture("send_audio_ok")
+    )
+
+    message_id = engine.message_send_audio(
+        SESSION,
+        OutgoingMessage(
+            to=CONTACT,
+            kind="audio",
+            media=OGG,
+            media_mime="audio/ogg",
+            content={"ptt": True, "view_once": False},
+            reply_to=QUOTED,
+        ),
+    )
+
+    # The route drops `quoted`, so none is sent.
+    assert sent(route) == {
+        "number": "5511987654321",
+        "audio": b64(OGG),
+        "encoding": True,
+    }
+    assert message_id == "3EB0B1B2C3D4E5F6A7B8C2"
+
+
+def test_audio_that_is_not_a_voice_note_goes_as_an_audio_file(evolution, engine):
+    route = evolution.post(f"/message/sendMedia/{REF}").respond(
+        201, json=fixture("send_media_ok")
+    )
+
+    engine.message_send_audio(
+        SESSION,
+        OutgoingMessage(
+            to=CONTACT,
+            kind="audio",
+            media=OGG,
+            media_mime="audio/mpeg",
+            content={"ptt": False, "view_once": False},
+        ),
+    )
+
+    assert sent(route) == {
+        "number": "5511987654321",
+        "mediatype": "audio",
+        "mimetype": "audio/mpeg",
+        "media": b64(OGG),
+    }
+
+
+def test_a_location_carries_coordinates_name_and_address(evolution, engine):
+    route = evolution.post(f"/message/sendLocation/{REF}").respond(
+        201, json=fixture("send_location_ok")
+    )
+
+    message_id = engine.message_send_location(
+        SESSION,
+        OutgoingMessage(
+            to=CONTACT,
+            kind="location",
+            content={
+                "latitude": -23.5613,
+                "longitude": -46.6565,
+                "title": "Loja Paulista",
+                "address": "",
+            },
+            reply_to=QUOTED,
+        ),
+    )
+
+    assert sent(route) == {
+        "number": "5511987654321",
+        "latitude": -23.5613,
+        "longitude": -46.6565,
+        "name": "Loja Paulista",
+        "address": "",
+        "quoted": {"key": {"id": QUOTED}},
+    }
+    assert message_id == "3EB0B1B2C3D4E5F6A7B8C4"
+
+
+def test_a_contact_card_carries_its_whatsapp_number(evolution, engine):
+    route = evolution.post(f"/message/sendContact/{REF}").respond(
+        201, json=fixture("send_contact_ok")
+    )
+
+    message_id = engine.message_send_contact(
+        SESSION,
+        OutgoingMessage(
+            to=CONTACT,
+            kind="contact",
+            content={
+                "name": "Maria Souza",
+                "phone": "+5521998765432",
+                "business_description": "Vendas",
+            },
+        ),
+    )
+
+    assert sent(route) == {
+        "number": "5511987654321",
+        "contact": [
+            {
+                "fullName": "Maria Souza",
+                "wuid": "5521998765432",
+                "phoneNumber": "+5521998765432",
+                "organization": "Vendas",
+            }
+        ],
+    }
+    assert message_id == "3EB0B1B2C3D4E5F6A7B8C5"
+
+
+@pytest.mark.parametrize("from_me", [True, False])
+def test_a_reaction_names_the_message_by_chat_author_and_id(evolution, engine, from_me):
+    route = evolution.post(f"/message/sendReaction/{REF}").respond(
+        201, json=fixture("send_reaction_ok")
+    )
+
+    message_id = engine.message_send_reaction(
+        SESSION,
+        OutgoingMessage(
+            to=CONTACT,
+            kind="reaction",
+            content={"emoji": "👍"},
+            reply_to=QUOTED,
+            reply_to_from_me=from_me,
+        ),
+    )
+
+    assert sent(route) == {
+        "key": {
+            "remoteJid": "5511987654321@s.whatsapp.net",
+            "fromMe": from_me,
+            "id": QUOTED,
+        },
+        "reaction": "👍",
+    }
+    assert message_id == "3EB0B1B2C3D4E5F6A7B8C6"
+
+
+def test_a_reaction_without_its_message_is_an_error(evolution, engine):
+    route = evolution.post(f"/message/sendReaction/{REF}")
+
+    with pytest.raises(EngineError):
+        engine.message_send_reaction(
+            SESSION, OutgoingMessage(to=CONTACT, content={"emoji": "👍"})
+        )
+
+    assert not route.called
+
+
+@pytest.mark.parametrize(
+    ("response", "error", "says"),
+    [
+        (
+            httpx.Response(400, json=fixture("error_400_not_on_whatsapp")),
+            EngineError,
+            "the number 5511900000000 is not on WhatsApp",
+        ),
+        (
+            httpx.Response(400, json=fixture("error_400")),
+            EngineError,
+            'instance requires property "text"',
+        ),
+        (
+            httpx.Response(500, json=fixture("error_500_connection_closed")),
+            EngineUnavailable,
+            "Connection Closed",
+        ),
+        (httpx.ReadTimeout("timed out"), EngineUnavailable, "timed out"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("route_name", "method", "kind"),
+    [
+        ("sendText", "message_send", "text"),
+        ("sendMedia", "message_send_media", "image"),
+        ("sendLocation", "message_send_location", "location"),
+        ("sendContact", "message_send_contact", "contact"),
+        ("sendReaction", "message_send_reaction", "reaction"),
+    ],
+)
+def test_a_refused_or_failed_send_says_what_evolution_said(
+    evolution, engine, response, error, says, route_name, method, kind
+):
+    route = evolution.post(f"/message/{route_name}/{REF}")
+    if isinstance(response, Exception):
+        route.mock(side_effect=response)
+    else:
+        route.mock(return_value=response)
+    message = OutgoingMessage(
+        to="+5511900000000",
+        kind=kind,
+        text="Olá",
+        media=JPEG,
+        media_mime="image/jpeg",
+        content={"latitude": 1.0, "longitude": 2.0, "name": "A", "phone": CONTACT},
+        reply_to=QUOTED,
+    )
+
+    with pytest.raises(error) as raised:
+        getattr(engine, method)(SESSION, message)
+
+    assert type(raised.value) is error
+    assert says in str(raised.value)
+
+
 # What Evolution 2.3.x gets wrong, one test each.
 
 
@@ -685,3 +1087,53 @@ def test_a_message_sent_from_the_phone_is_reported_sent(engine):
         "5511987654321@s.whatsapp.net",
     )
     assert event.extra == {"message_id": "3EB0FEDCBA9876543210AB", "status": "sent"}
+
+
+# Through PlugMessage: the reply's author reaches the reaction.
+
+
+@pytest.mark.django_db
+def test_a_reaction_to_one_of_our_messages_tells_evolution_it_is_ours(
+    client, owner_client, evolution, evolution_instance
+):
+    from instances.models import Message, MessageKind, MessageStatus
+
+    evolution.post("/instance/create").respond(201, json=fixture("create_ok"))
+    evolution.get(f"/instance/connect/{REF}").respond(200, json=fixture("connect_qr"))
+    owner_client.post(reverse("instances:connect", args=[evolution_instance.pk]))
+    _post_event(client, "event_connection_open")
+    evolution_instance.refresh_from_db()
+    ours = Message.objects.create(
+        instance=evolution_instance,
+        to=CONTACT,
+        text="Seu pedido saiu",
+        status=MessageStatus.SENT,
+        engine_message_id="3EB0A1B2C3D4E5F6A7B8C9",
+    )
+    reactions = [
+        Message.objects.create(
+            instance=evolution_instance,
+            to=CONTACT,
+            kind=MessageKind.REACTION,
+            content={"emoji": "👍"},
+            reply_to=reply_to,
+        )
+        for reply_to in (ours.message_id, QUOTED)
+    ]
+    route = evolution.post(f"/message/sendReaction/{REF}").respond(
+        201, json=fixture("send_reaction_ok")
+    )
+
+    keys = []
+    for reaction in reactions:
+        messaging.message_send(message_id=reaction.pk)
+        keys.append(sent(route)["key"])
+
+    assert keys == [
+        {
+            "remoteJid": "5511987654321@s.whatsapp.net",
+            "fromMe": True,
+            "id": "3EB0A1B2C3D4E5F6A7B8C9",
+        },
+        {"remoteJid": "5511987654321@s.whatsapp.net", "fromMe": False, "id": QUOTED},
+    ]
