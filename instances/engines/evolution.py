@@ -39,6 +39,7 @@ from django.urls import reverse
 
 from instances.engines.base import (
     ENGINE_EVENTS_HEADER,
+    Device,
     Engine,
     EngineError,
     EngineEvent,
@@ -368,6 +369,9 @@ class EvolutionEngine(Engine):
         except EvolutionNotFound:
             return
 
+    def session_restart(self, session: EngineSession) -> None:
+        self._call(session, "POST", "instance/restart")
+
     # Sending. Every send answers with the prepared message; `key.id` is
     # WhatsApp's id, which receipts (`keyId`) refer to. Evolution lets no
     # caller choose the id, so OutgoingMessage.message_id is not sent.
@@ -537,6 +541,121 @@ class EvolutionEngine(Engine):
                 },
                 "reaction": message.content.get("emoji", ""),
             },
+        )
+
+    # Chats, the number and its profile.
+
+    def chat_presence_send(
+        self, session: EngineSession, *, to: str, presence: str, seconds: int
+    ) -> None:
+        # Evolution answers only when the presence has been shown for
+        # `delay` ms (then it sends "paused"): the request lasts that long.
+        self._call(
+            session,
+            "POST",
+            "chat/sendPresence",
+            json={"number": _digits(to), "presence": presence, "delay": seconds * 1000},
+            timeout=httpx.Timeout(TIMEOUT.read + seconds, connect=TIMEOUT.connect),
+        )
+
+    def phone_exists(self, session: EngineSession, *, phone: str) -> tuple[bool, str]:
+        answer = self._call(
+            session, "POST", "chat/whatsappNumbers", json={"numbers": [_digits(phone)]}
+        )
+        for entry in answer if isinstance(answer, list) else []:
+            if isinstance(entry, dict):
+                jid = entry.get("jid") or ""
+                # `lid` in the answer is only the marker "lid"; the LID itself
+                # is there when Evolution knows the contact by it.
+                return entry.get("exists") is True, jid if jid.endswith("@lid") else ""
+        raise EngineError("Evolution answered whatsappNumbers without the number")
+
+    def message_read(self, session: EngineSession, *, phone: str, message_id: str):
+        if not phone:
+            raise EngineError("Evolution needs the chat's number to mark a read")
+        # Evolution drops, without a word, keys whose remoteJid is not a JID.
+        self._call(
+            session,
+            "POST",
+            "chat/markMessageAsRead",
+            json={
+                "readMessages": [
+                    {"remoteJid": _jid(phone), "fromMe": False, "id": message_id}
+                ]
+            },
+        )
+
+    def message_delete(
+        self, session: EngineSession, *, phone: str, message_id: str, from_me: bool
+    ) -> None:
+        if not phone:
+            raise EngineError("Evolution needs the chat's number to delete")
+        self._call(
+            session,
+            "DELETE",
+            "chat/deleteMessageForEveryone",
+            json={"id": message_id, "remoteJid": _jid(phone), "fromMe": from_me},
+        )
+
+    def profile_name_set(self, session: EngineSession, *, name: str) -> None:
+        self._call(session, "POST", "chat/updateProfileName", json={"name": name})
+
+    def profile_about_set(self, session: EngineSession, *, about: str) -> None:
+        if not about.strip():
+            # Evolution's schema refuses an empty status.
+            raise EngineError("Evolution cannot clear the profile's about text")
+        self._call(session, "POST", "chat/updateProfileStatus", json={"status": about})
+
+    def profile_picture_set(
+        self, session: EngineSession, *, image: bytes, mime_type: str
+    ) -> None:
+        # Evolution restarts the connection after it (reloadConnection).
+        self._call(
+            session,
+            "POST",
+            "chat/updateProfilePicture",
+            json={"picture": base64.b64encode(image).decode()},
+            timeout=MEDIA_TIMEOUT,
+        )
+
+    def device_get(self, session: EngineSession) -> Device:
+        # chat/fetchProfile without a number reads the instance wrongly in
+        # 2.3.x (no name, no picture): the number, name and picture come from
+        # fetchInstances, the about text and business flag from fetchProfile
+        # asked for that number.
+        rows = self._request(
+            "GET",
+            "/instance/fetchInstances",
+            apikey=self._key(session),
+            params={"instanceName": session.engine_ref},
+        )
+        row = next(
+            (
+                row
+                for row in (rows if isinstance(rows, list) else [])
+                if isinstance(row, dict) and row.get("name") == session.engine_ref
+            ),
+            None,
+        )
+        if row is None:
+            raise EngineError("Evolution does not know this instance")
+        if row.get("connectionStatus") != "open":
+            raise EngineError("session is not open")
+        phone = _digits(row.get("ownerJid") or "")
+        profile = (
+            self._call(session, "POST", "chat/fetchProfile", json={"number": phone})
+            if phone
+            else {}
+        )
+        about = profile.get("status")
+        if isinstance(about, dict):  # Baileys 7: {status, setAt}
+            about = about.get("status")
+        return Device(
+            phone=f"+{phone}" if phone else "",
+            name=row.get("profileName") or "",
+            about=about if isinstance(about, str) else "",
+            picture_url=row.get("profilePicUrl") or profile.get("picture") or "",
+            is_business=profile.get("isBusiness") is True,
         )
 
     # Events.

@@ -851,6 +851,198 @@ def test_a_refused_or_failed_send_says_what_evolution_said(
     assert says in str(raised.value)
 
 
+def test_presence_is_shown_for_the_seconds_asked(evolution, engine):
+    route = evolution.post(f"/chat/sendPresence/{REF}").respond(
+        201, json=fixture("presence_ok")
+    )
+
+    engine.chat_presence_send(SESSION, to=CONTACT, presence="composing", seconds=30)
+
+    assert sent(route) == {
+        "number": "5511987654321",
+        "presence": "composing",
+        "delay": 30000,
+    }
+    # Evolution answers once the presence has been shown: the wait covers it.
+    assert route.calls.last.request.extensions["timeout"]["read"] > 30
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("whatsapp_numbers", (True, "")),
+        ("whatsapp_numbers_absent", (False, "")),
+        ("whatsapp_numbers_lid", (True, "123456789012345@lid")),
+    ],
+)
+def test_whether_a_number_has_whatsapp_is_asked_of_whatsapp_numbers(
+    evolution, engine, name, expected
+):
+    route = evolution.post(f"/chat/whatsappNumbers/{REF}").respond(
+        200, json=fixture(name)
+    )
+
+    assert engine.phone_exists(SESSION, phone=CONTACT) == expected
+    assert sent(route) == {"numbers": ["5511987654321"]}
+    assert route.calls.last.request.headers["apikey"] == TOKEN
+
+
+def test_a_message_is_marked_read_by_its_chat_jid(evolution, engine):
+    route = evolution.post(f"/chat/markMessageAsRead/{REF}").respond(
+        201, json=fixture("mark_read_ok")
+    )
+
+    engine.message_read(SESSION, phone=CONTACT, message_id=QUOTED)
+
+    # A bare number would be dropped by Evolution without a word.
+    assert sent(route) == {
+        "readMessages": [
+            {
+                "remoteJid": "5511987654321@s.whatsapp.net",
+                "fromMe": False,
+                "id": QUOTED,
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize("method", ["message_read", "message_delete"])
+def test_reading_or_deleting_needs_the_chats_number(evolution, engine, method):
+    with pytest.raises(EngineError):
+        if method == "message_read":
+            engine.message_read(SESSION, phone="", message_id=QUOTED)
+        else:
+            engine.message_delete(SESSION, phone="", message_id=QUOTED, from_me=True)
+
+    assert not evolution.calls
+
+
+@pytest.mark.parametrize("from_me", [True, False])
+def test_a_message_is_deleted_for_everyone(evolution, engine, from_me):
+    route = evolution.delete(f"/chat/deleteMessageForEveryone/{REF}").respond(
+        201, json=fixture("delete_message_ok")
+    )
+
+    engine.message_delete(
+        SESSION, phone=CONTACT, message_id="3EB0A1B2C3D4E5F6A7B8C9", from_me=from_me
+    )
+
+    assert route.calls.last.request.method == "DELETE"
+    assert sent(route) == {
+        "id": "3EB0A1B2C3D4E5F6A7B8C9",
+        "remoteJid": "5511987654321@s.whatsapp.net",
+        "fromMe": from_me,
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "route_name", "body"),
+    [
+        (
+            "profile_name_set",
+            {"name": "Loja Teste"},
+            "updateProfileName",
+            {"name": "Loja Teste"},
+        ),
+        (
+            "profile_about_set",
+            {"about": "Atendimento 9h-18h"},
+            "updateProfileStatus",
+            {"status": "Atendimento 9h-18h"},
+        ),
+        (
+            "profile_picture_set",
+            {"image": JPEG, "mime_type": "image/jpeg"},
+            "updateProfilePicture",
+            {"picture": b64(JPEG)},
+        ),
+    ],
+)
+def test_the_profile_is_set_through_the_chat_routes(
+    evolution, engine, method, kwargs, route_name, body
+):
+    route = evolution.post(f"/chat/{route_name}/{REF}").respond(
+        200, json=fixture("profile_update_ok")
+    )
+
+    getattr(engine, method)(SESSION, **kwargs)
+
+    assert sent(route) == body
+    assert route.calls.last.request.headers["apikey"] == TOKEN
+
+
+def test_an_empty_about_text_is_refused_before_evolution_refuses_it(evolution, engine):
+    route = evolution.post(f"/chat/updateProfileStatus/{REF}")
+
+    with pytest.raises(EngineError):
+        engine.profile_about_set(SESSION, about="  ")
+
+    assert not route.called
+
+
+def test_a_profile_update_that_fails_inside_evolution_is_unavailable(evolution, engine):
+    evolution.post(f"/chat/updateProfileName/{REF}").respond(
+        500, json=fixture("error_500_profile")
+    )
+
+    with pytest.raises(EngineUnavailable, match="Error updating profile name"):
+        engine.profile_name_set(SESSION, name="Loja")
+
+
+def test_the_device_is_read_from_fetch_instances_and_fetch_profile(evolution, engine):
+    instances = evolution.get("/instance/fetchInstances").respond(
+        200, json=fixture("fetch_instances")
+    )
+    profile = evolution.post(f"/chat/fetchProfile/{REF}").respond(
+        200, json=fixture("fetch_profile")
+    )
+
+    device = engine.device_get(SESSION)
+
+    assert instances.calls.last.request.url.params["instanceName"] == REF
+    assert instances.calls.last.request.headers["apikey"] == TOKEN
+    assert sent(profile) == {"number": "5511912345678"}
+    assert (device.phone, device.name, device.about, device.is_business) == (
+        "+5511912345678",
+        "Loja Teste",
+        "Atendimento de seg. a sex., 9h às 18h",
+        True,
+    )
+    assert device.picture_url.endswith("plugmessage-test.jpg")
+
+
+def test_the_device_of_a_session_that_is_not_open_is_an_error(evolution, engine):
+    rows = fixture("fetch_instances")
+    rows[0]["connectionStatus"] = "close"
+    evolution.get("/instance/fetchInstances").respond(200, json=rows)
+    profile = evolution.post(f"/chat/fetchProfile/{REF}")
+
+    with pytest.raises(EngineError, match="not open"):
+        engine.device_get(SESSION)
+
+    assert not profile.called
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (httpx.Response(200, json=fixture("restart_ok")), None),
+        (httpx.Response(200, json=fixture("error_200_flag")), EngineError),
+        (httpx.Response(404, json=fixture("error_404")), EngineError),
+    ],
+)
+def test_a_restart_is_a_post_to_instance_restart(evolution, engine, response, error):
+    route = evolution.post(f"/instance/restart/{REF}").mock(return_value=response)
+
+    if error:
+        with pytest.raises(error):
+            engine.session_restart(SESSION)
+    else:
+        engine.session_restart(SESSION)
+
+    assert route.calls.last.request.headers["apikey"] == TOKEN
+
+
 # What Evolution 2.3.x gets wrong, one test each.
 
 
