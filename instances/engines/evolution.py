@@ -2,8 +2,9 @@
 
 Each PlugMessage instance is an Evolution instance named by its `engine_ref`;
 the token Evolution issues at creation (`hash`) is kept as that instance's
-`apikey`, so the global key is needed only to create. Evolution posts its
-events to PlugMessage's /motor/eventos/ with a shared-secret header.
+`apikey`. The global key creates instances and fetches the media of inbound
+messages (events carry no instance token). Evolution posts its events to
+PlugMessage's /motor/eventos/ with a shared-secret header.
 
 What Evolution does that a caller would not expect, and what this adapter
 does about it (sources in tests/instances/fixtures/evolution/NOTES.md):
@@ -28,8 +29,10 @@ does about it (sources in tests/instances/fixtures/evolution/NOTES.md):
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -60,8 +63,8 @@ MEDIA_TIMEOUT = httpx.Timeout(90.0, connect=5.0)
 
 # Not SEND_MESSAGE: Evolution emits it only for messages sent through its own
 # API (sendMessageWithTyping), that is PlugMessage's own sends, whose ids the
-# send's answer already gave. Messages sent from the phone arrive as
-# MESSAGES_UPSERT with fromMe.
+# send's answer already gave; with base64 on it would post every sent file
+# back. Messages sent from the phone arrive as MESSAGES_UPSERT with fromMe.
 SUBSCRIBED_EVENTS = [
     "QRCODE_UPDATED",
     "CONNECTION_UPDATE",
@@ -100,6 +103,30 @@ LOGOUT_WAIT_PAUSE = 0.5
 
 # The name WhatsApp keeps with a video; Evolution takes the type from it.
 VIDEO_EXTENSIONS = {"video/mp4": "mp4", "video/3gpp": "3gp", "video/quicktime": "mov"}
+# Inbound message types, in PlugMessage's kinds.
+MESSAGE_KINDS = {
+    "conversation": "text",
+    "extendedTextMessage": "text",
+    "imageMessage": "image",
+    "videoMessage": "video",
+    "ptvMessage": "video",
+    "audioMessage": "audio",
+    "documentMessage": "document",
+    "stickerMessage": "sticker",
+    "locationMessage": "location",
+    "contactMessage": "contact",
+    "contactsArrayMessage": "contact",
+    "reactionMessage": "reaction",
+}
+MEDIA_KINDS = {"image", "video", "audio", "document", "sticker"}
+# Envelopes WhatsApp puts around a message.
+WRAPPERS = (
+    "ephemeralMessage",
+    "viewOnceMessage",
+    "viewOnceMessageV2",
+    "viewOnceMessageV2Extension",
+    "documentWithCaptionMessage",
+)
 PHONE_JID = "@s.whatsapp.net"
 
 
@@ -153,6 +180,45 @@ def _phone_jid(key: dict) -> str:
         if _is_phone_jid(jid):
             return jid
     return ""
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _vcard_phone(vcard: str) -> str:
+    """The number of a contact card: WhatsApp's `waid`, else the first TEL."""
+    found = re.search(r"waid=(\d{8,15})", vcard)
+    if found:
+        return "+" + found.group(1)
+    for line in vcard.splitlines():
+        if line.upper().split(";")[0].split(".")[-1].startswith("TEL"):
+            digits = _digits(line.rsplit(":", 1)[-1])
+            if 8 <= len(digits) <= 15:
+                return "+" + digits
+    return ""
+
+
+def _unwrap(message: dict) -> tuple[dict, bool]:
+    """The message inside WhatsApp's envelopes, and whether one of them was
+    a view-once envelope."""
+    view_once = False
+    for _ in range(len(WRAPPERS)):
+        for wrapper in WRAPPERS:
+            inner = (message.get(wrapper) or {}).get("message")
+            if isinstance(inner, dict):
+                message = inner
+                view_once = view_once or wrapper.startswith("viewOnce")
+                break
+        else:
+            break
+    return message, view_once
 
 
 class EvolutionEngine(Engine):
@@ -256,7 +322,8 @@ class EvolutionEngine(Engine):
                     "url": settings.SITE_URL + reverse("engine_events"),
                     "headers": {ENGINE_EVENTS_HEADER: settings.ENGINE_EVENTS_SECRET},
                     "byEvents": False,
-                    "base64": False,
+                    # The bytes of received media ride in the event itself.
+                    "base64": True,
                     "events": SUBSCRIBED_EVENTS,
                 },
             },
@@ -664,7 +731,7 @@ class EvolutionEngine(Engine):
         kind = str(payload.get("event", "")).lower().replace("_", ".")
         ref = str(payload.get("instance") or "")
         data = payload.get("data") or {}
-        if not ref:
+        if not ref or not isinstance(data, dict):
             return []
         if kind == "qrcode.updated":
             qrcode = data.get("qrcode")
@@ -681,22 +748,9 @@ class EvolutionEngine(Engine):
             # connection.update "refused", which is the one give-up.
             return []
         if kind == "connection.update":
-            state = data.get("state")
-            if state == "open":
-                number = data.get("wuid") or payload.get("sender") or ""
-                return (
-                    [EngineEvent("connected", ref, phone_number=number)]
-                    if number
-                    else []
-                )
-            if state == "refused":
-                return [EngineEvent("qr_gave_up", ref)]
-            if state == "close":
-                reason = CLOSE_REASONS.get(data.get("statusReason"), "")
-                return [EngineEvent("disconnected", ref, reason=reason)]
-            return []
+            return self._connection_update(ref, data, payload)
         if kind == "messages.upsert":
-            return self._received(ref, data)
+            return self._upserted(ref, data)
         if kind == "messages.update":
             return self._updated(ref, data)
         if kind == "presence.update":
@@ -707,17 +761,32 @@ class EvolutionEngine(Engine):
         # instances subscribed before it was left out.
         return []
 
-    def _received(self, ref: str, data: dict) -> list[EngineEvent]:
+    def _connection_update(self, ref: str, data: dict, payload: dict):
+        state = data.get("state")
+        if state == "open":
+            number = data.get("wuid") or payload.get("sender") or ""
+            return (
+                [EngineEvent("connected", ref, phone_number=number)] if number else []
+            )
+        if state == "refused":
+            return [EngineEvent("qr_gave_up", ref)]
+        if state == "close":
+            reason = CLOSE_REASONS.get(data.get("statusReason"), "")
+            return [EngineEvent("disconnected", ref, reason=reason)]
+        return []
+
+    def _upserted(self, ref: str, data: dict) -> list[EngineEvent]:
         key = data.get("key") or {}
-        if not key.get("id"):
+        message_id = key.get("id")
+        if not message_id:
             return []
         chat = str(key.get("remoteJid") or "")
         if chat.endswith(("@g.us", "@broadcast", "@newsletter")):
             return []
-        jid = _phone_jid(key)
-        if not jid:
+        phone = _phone_jid(key)
+        if not phone:
             logger.info(
-                "evolution message %s: no phone for its LID, skipped", key["id"]
+                "evolution message %s: no phone for its LID, skipped", message_id
             )
             return []
         if key.get("fromMe"):
@@ -727,22 +796,154 @@ class EvolutionEngine(Engine):
                 EngineEvent(
                     "message_status",
                     ref,
-                    phone_number=jid,
-                    extra={"message_id": key["id"], "status": "sent"},
+                    phone_number=phone,
+                    extra={"message_id": message_id, "status": "sent"},
                 )
             ]
-        message = data.get("message") or {}
-        text = message.get("conversation") or (
-            message.get("extendedTextMessage") or {}
-        ).get("text", "")
+        received = self._received(ref, data)
+        if received is None:
+            logger.info(
+                "evolution message %s of type %s not handled",
+                message_id,
+                data.get("messageType"),
+            )
+            return []
         return [
             EngineEvent(
                 "message_received",
                 ref,
-                phone_number=jid,
-                extra={"message_id": key["id"], "text": text},
+                phone_number=phone,
+                extra={"message_id": message_id, **received},
             )
         ]
+
+    def _received(self, ref: str, data: dict) -> dict | None:
+        """What a received message says: its kind, text (or caption), sender
+        name, the message it replies to, what its kind carries, and its media."""
+        message, view_once = _unwrap(data.get("message") or {})
+        type_ = data.get("messageType")
+        if type_ not in MESSAGE_KINDS or type_ not in message:
+            type_ = next((name for name in MESSAGE_KINDS if name in message), None)
+        if type_ is None:
+            return None
+        kind = MESSAGE_KINDS[type_]
+        body = message.get(type_)
+        body = body if isinstance(body, dict) else {}
+        context = data.get("contextInfo") or body.get("contextInfo") or {}
+        text, content = "", {}
+        if kind == "text":
+            text = message.get("conversation") or body.get("text") or ""
+        elif kind in ("image", "video"):
+            text = body.get("caption") or ""
+            content = {
+                "caption": text,
+                "view_once": view_once or body.get("viewOnce") is True,
+                "width": _int(body.get("width")),
+                "height": _int(body.get("height")),
+                "seconds": _int(body.get("seconds")),
+            }
+        elif kind == "audio":
+            content = {
+                "ptt": body.get("ptt") is True,
+                "seconds": _int(body.get("seconds")),
+            }
+        elif kind == "document":
+            text = body.get("caption") or ""
+            content = {
+                "file_name": body.get("fileName") or "",
+                "title": body.get("title") or "",
+                "page_count": _int(body.get("pageCount")),
+            }
+        elif kind == "sticker":
+            content = {
+                "animated": body.get("isAnimated") is True,
+                "width": _int(body.get("width")),
+                "height": _int(body.get("height")),
+            }
+        elif kind == "location":
+            content = {
+                "latitude": _float(body.get("degreesLatitude")),
+                "longitude": _float(body.get("degreesLongitude")),
+                "name": body.get("name") or "",
+                "address": body.get("address") or "",
+                "url": body.get("url") or "",
+            }
+        elif kind == "contact":
+            card = body
+            if type_ == "contactsArrayMessage":  # only the first card is kept
+                card = next(iter(body.get("contacts") or []), {})
+            vcard = card.get("vcard") or ""
+            content = {
+                "name": card.get("displayName") or "",
+                "phone": _vcard_phone(vcard),
+                "vcard": vcard,
+            }
+        elif kind == "reaction":
+            reacted = body.get("key") or {}
+            content = {
+                "emoji": body.get("text") or "",
+                "reaction_to": reacted.get("id") or "",
+                "reaction_to_from_me": reacted.get("fromMe") is True,
+            }
+        received = {
+            "kind": kind,
+            "text": text,
+            "sender_name": data.get("pushName") or "",
+            "reply_to": context.get("stanzaId") or "",
+            "content": content,
+        }
+        if kind in MEDIA_KINDS:
+            media = self._media(ref, data, body)
+            if media is not None:
+                received["media"] = media
+        return received
+
+    def _media(self, ref: str, data: dict, body: dict) -> dict | None:
+        """The bytes of a received file: from the event (webhook base64) or,
+        when Evolution left them out, asked of chat/getBase64FromMediaMessage.
+        An outage is raised (Evolution posts the event again on a 5xx); a
+        refusal leaves the message without its file, with a log line."""
+        message = data.get("message") or {}
+        encoded = message.get("base64")
+        mime_type = body.get("mimetype") or ""
+        if not encoded:
+            try:
+                answer = self._request(
+                    "POST",
+                    f"/chat/getBase64FromMediaMessage/{ref}",
+                    apikey=self.api_key,
+                    json={
+                        "message": {"key": data.get("key"), "message": message},
+                        "convertToMp4": False,
+                    },
+                    timeout=MEDIA_TIMEOUT,
+                )
+            except EngineUnavailable:
+                raise
+            except EngineError as error:
+                logger.warning(
+                    "evolution media of %s not fetched: %s",
+                    (data.get("key") or {}).get("id"),
+                    error,
+                )
+                return None
+            answer = answer if isinstance(answer, dict) else {}
+            encoded = answer.get("base64")
+            mime_type = mime_type or answer.get("mimetype") or ""
+        try:
+            raw = base64.b64decode(encoded or "", validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if not raw:
+            logger.warning(
+                "evolution media of %s came empty", (data.get("key") or {}).get("id")
+            )
+            return None
+        return {
+            "data": raw,
+            "mime_type": mime_type,
+            "file_name": body.get("fileName") or "",
+        }
 
     def _updated(self, ref: str, data: dict) -> list[EngineEvent]:
         if data.get("fromMe") is False:

@@ -270,7 +270,11 @@ def test_an_inbound_message_carries_sender_text_and_id(engine):
     assert event.phone_number == "5511987654321@s.whatsapp.net"
     assert event.extra == {
         "message_id": "A1B2C3D4E5F60718293A4B5C6D7E8F90",
+        "kind": "text",
         "text": "Oi, quero saber o horário de atendimento.",
+        "sender_name": "Cliente Teste",
+        "reply_to": "",
+        "content": {},
     }
 
 
@@ -1041,6 +1045,219 @@ def test_a_restart_is_a_post_to_instance_restart(evolution, engine, response, er
         engine.session_restart(SESSION)
 
     assert route.calls.last.request.headers["apikey"] == TOKEN
+
+
+# Received messages of every kind.
+
+PDF = b"%PDF-1.4\nPLUGMESSAGE-TEST-PDF\n%%EOF"
+WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8 PLUGMESSAGE-TEST"
+MP4 = b"\x00\x00\x00\x18ftypmp42PLUGMESSAGE-TEST-MP4"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "event_messages_upsert_reply",
+            {
+                "kind": "text",
+                "text": "Pode ser às 15h?",
+                "reply_to": "3EB0A1B2C3D4E5F6A7B8C9",
+                "content": {},
+            },
+        ),
+        (
+            "event_messages_upsert_image",
+            {
+                "kind": "image",
+                "text": "Foto do produto",
+                "reply_to": "3EB0A1B2C3D4E5F6A7B8C9",
+                "content": {
+                    "caption": "Foto do produto",
+                    "view_once": False,
+                    "width": 960,
+                    "height": 1280,
+                    "seconds": None,
+                },
+                "media": {"data": JPEG, "mime_type": "image/jpeg", "file_name": ""},
+            },
+        ),
+        (
+            "event_messages_upsert_video",
+            {
+                "kind": "video",
+                "text": "Vídeo da entrega",
+                "content": {
+                    "caption": "Vídeo da entrega",
+                    "view_once": False,
+                    "width": 360,
+                    "height": 640,
+                    "seconds": 12,
+                },
+                "media": {"data": MP4, "mime_type": "video/mp4", "file_name": ""},
+            },
+        ),
+        (
+            "event_messages_upsert_document",
+            {
+                "kind": "document",
+                "text": "Segue o orçamento",
+                "content": {
+                    "file_name": "orcamento-42.pdf",
+                    "title": "Orçamento 42",
+                    "page_count": 3,
+                },
+                "media": {
+                    "data": PDF,
+                    "mime_type": "application/pdf",
+                    "file_name": "orcamento-42.pdf",
+                },
+            },
+        ),
+        (
+            "event_messages_upsert_sticker",
+            {
+                "kind": "sticker",
+                "content": {"animated": False, "width": 512, "height": 512},
+                "media": {"data": WEBP, "mime_type": "image/webp", "file_name": ""},
+            },
+        ),
+        (
+            "event_messages_upsert_location",
+            {
+                "kind": "location",
+                "content": {
+                    "latitude": -23.5613,
+                    "longitude": -46.6565,
+                    "name": "Loja Paulista",
+                    "address": "Av. Paulista, 1000 - São Paulo",
+                    "url": "https://maps.example.test/loja",
+                },
+            },
+        ),
+        (
+            "event_messages_upsert_contact",
+            {
+                "kind": "contact",
+                "content": {
+                    "name": "Maria Souza",
+                    "phone": "+5521998765432",
+                    "vcard": fixture("event_messages_upsert_contact")["data"][
+                        "message"
+                    ]["contactMessage"]["vcard"],
+                },
+            },
+        ),
+        (
+            "event_messages_upsert_reaction",
+            {
+                "kind": "reaction",
+                "content": {
+                    "emoji": "👍",
+                    "reaction_to": "3EB0A1B2C3D4E5F6A7B8C9",
+                    "reaction_to_from_me": True,
+                },
+            },
+        ),
+    ],
+)
+def test_every_received_kind_becomes_a_message_received(engine, name, expected):
+    payload = fixture(name)
+
+    (event,) = engine.events_from_webhook(payload)
+
+    assert (event.kind, event.engine_ref) == ("message_received", REF)
+    assert event.phone_number == "5511987654321@s.whatsapp.net"
+    assert event.extra == {
+        "message_id": payload["data"]["key"]["id"],
+        "text": "",
+        "sender_name": "Cliente Teste",
+        "reply_to": "",
+        **expected,
+    }
+
+
+def test_a_voice_note_without_its_bytes_is_fetched_from_evolution(evolution, engine):
+    route = evolution.post(f"/chat/getBase64FromMediaMessage/{REF}").respond(
+        201, json=fixture("media_base64_ok")
+    )
+    payload = fixture("event_messages_upsert_audio")
+
+    (event,) = engine.events_from_webhook(payload)
+
+    asked = sent(route)
+    # The whole message goes back, so Evolution needs no store of its own.
+    assert asked["message"]["key"] == payload["data"]["key"]
+    assert asked["message"]["message"] == payload["data"]["message"]
+    assert asked["convertToMp4"] is False
+    assert route.calls.last.request.headers["apikey"] == "chave-global"
+    assert event.extra["kind"] == "audio"
+    assert event.extra["content"] == {"ptt": True, "seconds": 7}
+    assert event.extra["media"] == {
+        "data": OGG,
+        "mime_type": "audio/ogg; codecs=opus",
+        "file_name": "",
+    }
+
+
+def test_media_evolution_cannot_fetch_arrives_without_its_bytes(
+    evolution, engine, caplog
+):
+    evolution.post(f"/chat/getBase64FromMediaMessage/{REF}").respond(
+        400, json=fixture("error_400_media_not_found")
+    )
+
+    with caplog.at_level(logging.WARNING, logger="instances.engines.evolution"):
+        (event,) = engine.events_from_webhook(fixture("event_messages_upsert_audio"))
+
+    assert event.extra["kind"] == "audio"
+    assert "media" not in event.extra
+    assert "not fetched" in caplog.text
+
+
+def test_media_is_asked_for_again_when_evolution_is_down(evolution, engine):
+    evolution.post(f"/chat/getBase64FromMediaMessage/{REF}").respond(502)
+
+    # The events endpoint then fails, and Evolution posts the event again.
+    with pytest.raises(EngineUnavailable):
+        engine.events_from_webhook(fixture("event_messages_upsert_audio"))
+
+
+@pytest.mark.parametrize(
+    "wrapper", ["viewOnceMessage", "viewOnceMessageV2", "viewOnceMessageV2Extension"]
+)
+def test_a_view_once_image_says_so(engine, wrapper):
+    payload = fixture("event_messages_upsert_image")
+    message = payload["data"]["message"]
+    image = message.pop("imageMessage")
+    message[wrapper] = {"message": {"imageMessage": image}}
+    payload["data"]["messageType"] = wrapper
+
+    (event,) = engine.events_from_webhook(payload)
+
+    assert event.extra["kind"] == "image"
+    assert event.extra["content"]["view_once"] is True
+    assert event.extra["media"]["data"] == JPEG
+
+
+def test_a_message_of_a_type_not_handled_is_skipped_with_a_log_line(engine, caplog):
+    payload = fixture("event_messages_upsert")
+    payload["data"]["message"] = {"pollCreationMessageV3": {"name": "Qual horário?"}}
+    payload["data"]["messageType"] = "pollCreationMessageV3"
+
+    with caplog.at_level(logging.INFO, logger="instances.engines.evolution"):
+        assert engine.events_from_webhook(payload) == []
+
+    assert "pollCreationMessageV3" in caplog.text
+
+
+def test_the_instance_is_created_with_media_in_its_events(evolution, engine):
+    create = evolution.post("/instance/create").respond(201, json=fixture("create_ok"))
+    evolution.get(f"/instance/connect/{REF}").respond(200, json=fixture("connect_qr"))
+
+    engine.session_start(EngineSession(REF))
+
+    assert sent(create)["webhook"]["base64"] is True
 
 
 # What Evolution 2.3.x gets wrong, one test each.
