@@ -458,6 +458,7 @@ def _typing_show(engine, session, message: Message, claim: str) -> Message:
 def _engine_send(engine, session: EngineSession, message: Message) -> str:
     """Call the engine's method for the message's kind."""
     stored = message.media
+    reply_to, reply_to_from_me = _engine_reply_of(message.instance, message.reply_to)
     outgoing = OutgoingMessage(
         to=message.to,
         kind=message.kind,
@@ -467,7 +468,8 @@ def _engine_send(engine, session: EngineSession, message: Message) -> str:
         media_mime=stored.mime_type if stored else "",
         file_name=_file_name(message),
         media_id=str(stored.pk) if stored else "",
-        reply_to=_engine_id_of(message.instance, message.reply_to),
+        reply_to=reply_to,
+        reply_to_from_me=reply_to_from_me,
         message_id=message.message_id,
     )
     method = {
@@ -502,8 +504,14 @@ def _file_name(message: Message) -> str:
 def _engine_id_of(instance: Instance, reply_to: str) -> str:
     """The engine's id of the message a reply or reaction points at: one of
     ours is known by the id PlugMessage gave it, a received one by WhatsApp's."""
+    return _engine_reply_of(instance, reply_to)[0]
+
+
+def _engine_reply_of(instance: Instance, reply_to: str) -> tuple[str, bool]:
+    """The engine's id of the message `reply_to` names, and whether it is one
+    PlugMessage sent (a message sent from this number)."""
     if not reply_to:
-        return ""
+        return "", False
     ours = (
         Message.objects.filter(instance=instance, message_id=reply_to)
         .exclude(engine_message_id="")
@@ -511,8 +519,8 @@ def _engine_id_of(instance: Instance, reply_to: str) -> str:
         .first()
     )
     if ours and not ours.startswith(CLAIMED):
-        return ours
-    return reply_to
+        return ours, True
+    return reply_to, False
 
 
 def _refusal_at_send_time(message: Message) -> str:

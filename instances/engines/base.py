@@ -87,8 +87,10 @@ class OutgoingMessage:
     """One message for the engine to send. `to` is E.164; `text` is the text
     of a text or link message and the caption of media; `content` holds what
     the kind carries besides (see each send method); `reply_to` is the
-    engine's id of the quoted message; `message_id` is the id PlugMessage
-    assigned, which an engine that lets the sender choose ids uses."""
+    engine's id of the quoted message, and `reply_to_from_me` says whether
+    that message was sent by this number (WhatsApp addresses a reaction by
+    both); `message_id` is the id PlugMessage assigned, which an engine that
+    lets the sender choose ids uses."""
 
     to: str
     kind: str = "text"
@@ -100,6 +102,7 @@ class OutgoingMessage:
     # The MediaFile the bytes came from (the in-process simulator shows it).
     media_id: str = ""
     reply_to: str = ""
+    reply_to_from_me: bool = False
     message_id: str = ""
 
 
