@@ -308,9 +308,10 @@ def messages_dispatch() -> int:
             return queued
 
 
-def _send_task_publish(message_id, send_after, now) -> None:
+def _send_task_publish(message_id, send_after, now=None) -> None:
     # delayMessage: a wait of seconds, handed to the broker; if the task is
     # lost meanwhile, the queued sweep sends the message anyway.
+    now = now or timezone.now()
     wait = (send_after - now).total_seconds() if send_after else 0
     current_app.send_task(
         SEND_TASK, args=[str(message_id)], countdown=wait if wait > 0 else None
@@ -439,18 +440,20 @@ def _typing_show(engine, session, message: Message, claim: str) -> Message:
     """delayTyping: show "typing" (or "recording" before audio) now, and
     queue the send itself for when it ends; no one sleeps meanwhile."""
     presence = "recording" if message.kind == MessageKind.AUDIO else "composing"
+    # Counted from before the call: an engine may answer only once the
+    # presence has been shown for the whole time.
+    now = timezone.now()
+    send_after = now + timedelta(seconds=message.typing_seconds)
     engine.chat_presence_send(
         session, to=message.to, presence=presence, seconds=message.typing_seconds
     )
-    now = timezone.now()
-    send_after = now + timedelta(seconds=message.typing_seconds)
     content = {**message.content, "typing_shown": True}
     Message.objects.filter(pk=message.pk, engine_message_id=claim).update(
         engine_message_id="", content=content, send_after=send_after, updated_at=now
     )
     message.content, message.send_after = content, send_after
     transaction.on_commit(
-        partial(_send_task_publish, message.pk, send_after, now), robust=True
+        partial(_send_task_publish, message.pk, send_after), robust=True
     )
     return message
 

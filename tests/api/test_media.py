@@ -323,3 +323,35 @@ def test_media_count_against_the_warm_up_limit(live, queued_tasks):
     assert refused.value.status == 429
     assert Message.objects.count() == 2
     assert MediaFile.objects.count() == 1  # the refused sticker kept nothing
+
+
+def test_an_engine_that_answers_after_the_typing_still_sends_on_time(
+    live, queued_tasks, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Evolution's sendPresence answers only once the presence has been shown.
+    traveller = time_machine.travel(timezone.now(), tick=False)
+    clock = traveller.start()
+    started = timezone.now()
+
+    def blocking_presence(self, session, *, to, presence, seconds):
+        clock.shift(timedelta(seconds=seconds))
+
+    monkeypatch.setattr(
+        "instances.engines.simulator.SimulatorEngine.chat_presence_send",
+        blocking_presence,
+    )
+    try:
+        message = messaging.message_accept(
+            instance=live,
+            phone="5521998765432",
+            draft=Draft(text="digitado", delay_typing=5),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            messaging.message_send(message_id=message.pk)
+    finally:
+        traveller.stop()
+
+    message.refresh_from_db()
+    assert message.send_after == started + timedelta(seconds=5)
+    countdown = [c for name, args, c in queued_tasks if name == messaging.SEND_TASK]
+    assert countdown == [None]  # due now: the typing already lasted 5 s
