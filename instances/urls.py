@@ -1,6 +1,6 @@
 from django.urls import path
 
-from instances import exclusion_views, simulator_views, views
+from instances import exclusion_views, media_views, simulator_views, views
 
 app_name = "instances"
 urlpatterns = [
@@ -52,4 +52,9 @@ urlpatterns = [
     path(
         "simulador/codigo/", simulator_views.simulator_pairing, name="simulator_pairing"
     ),
+]
+
+# Public download links of media, at the site's root (/midia/...), as "media:".
+media_urlpatterns = [
+    path("<str:signed>/<str:file_name>", media_views.media_download, name="download"),
 ]
