@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record_create
-from instances import health, lifecycle, media, messaging
+from instances import health, inbound, lifecycle, media, messaging
 from instances.engines import engine_get
 from instances.engines.base import (
     FIRST_CODE_LIFETIME,
@@ -332,22 +332,26 @@ _MESSAGE_EVENTS = {
 
 @transaction.atomic
 def _message_event_announce(instance: Instance, event: EngineEvent) -> None:
-    """Pass what happened in a chat on to the customer's webhooks."""
+    """Pass what happened in a chat on to the customer's webhooks; a received
+    message is stored first, once (see inbound.received_message_record)."""
     try:
         contact = phone_from_engine(event.phone_number)
     except ValidationError:
         logger.info("%s with an unreadable number for %s", event.kind, instance.pk)
         return
     if event.kind == "message_received":
-        text = event.extra.get("text", "")
-        data = {
-            "message_id": event.extra.get("message_id", ""),
-            "from": contact,
-            "text": text,
-        }
-        if health.opt_out_apply(instance=instance, phone=contact, text=text):
-            data["opted_out"] = True
+        received, created = inbound.received_message_record(
+            instance=instance, phone=contact, **inbound.fields_from_event(event.extra)
+        )
+        if not created:
+            return  # a repeat of a message already announced
+        # Only a typed message opts out: not a caption, not a reaction.
+        opted_out = received.kind == MessageKind.TEXT and bool(
+            health.opt_out_apply(instance=instance, phone=contact, text=received.text)
+        )
+        if opted_out:
             messaging.opt_out_reply_send(instance=instance, to=contact)
+        data = inbound.received_message_event_data(received, opted_out=opted_out)
     elif event.kind == "message_status":
         data = {
             "message_id": event.extra.get("message_id", ""),
