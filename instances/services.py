@@ -29,6 +29,8 @@ from instances.models import (
     Instance,
     InstanceState,
     MessageKind,
+    ReceivedMessage,
+    SimulatedMessage,
     token_generate,
 )
 from instances.phones import phone_display, phone_from_engine, phone_to_e164
@@ -683,6 +685,51 @@ def simulated_phone_pairing(*, pairing_code: str, phone_number: str) -> dict:
         pairing_code, phone_number.lstrip("+")
     )
     return _simulated_outcome(event)
+
+
+def simulated_phone_send(
+    *,
+    instance: Instance,
+    contact: str,
+    kind: str,
+    sender_name: str = "",
+    text: str = "",
+    content: dict | None = None,
+    file_data: bytes = b"",
+    file_name: str = "",
+    file_mime: str = "",
+) -> ReceivedMessage | None:
+    """The contact `contact` (E.164) sends the instance a message of `kind`
+    from the simulated phone: the simulator keeps it in the conversation and
+    reports it, and the report is applied like any engine's (stored, webhook
+    announced). Returns what the instance received, or None when it dropped
+    the message (an ended trial). Raises EngineRefused when the instance is
+    not connected."""
+    event = engine_get().phone_send_message(
+        instance.engine_ref,
+        contact.lstrip("+"),
+        text,
+        kind=kind,
+        content=content,
+        media={"data": file_data, "mime_type": file_mime, "file_name": file_name}
+        if file_data
+        else None,
+        sender_name=sender_name,
+    )
+    engine_events_apply([event])
+    message_id = event.extra["message_id"]
+    received = ReceivedMessage.objects.filter(
+        instance=instance, message_id=message_id
+    ).first()
+    error = received.content.get("download_error") if received else None
+    if received is not None and (received.media_id or error):
+        # The phone shows the file as the instance stored it, or why not.
+        shown = SimulatedMessage.objects.get(message_id=message_id)
+        shown.media_id = received.media_id
+        if error:
+            shown.content["download_error"] = error
+        shown.save(update_fields=["media", "content"])
+    return received
 
 
 def _simulated_outcome(event: EngineEvent) -> dict:

@@ -52,6 +52,16 @@ urlpatterns = [
     path(
         "simulador/codigo/", simulator_views.simulator_pairing, name="simulator_pairing"
     ),
+    path(
+        "<uuid:instance_id>/celular-simulado/",
+        simulator_views.simulator_phone,
+        name="simulator_phone",
+    ),
+    path(
+        "<uuid:instance_id>/celular-simulado/enviar/<str:kind>/",
+        simulator_views.simulator_phone_send,
+        name="simulator_phone_send",
+    ),
 ]
 
 # Public download links of media, at the site's root (/midia/...), as "media:".
