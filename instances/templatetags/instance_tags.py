@@ -35,6 +35,13 @@ def simulated_status(status: str) -> str:
 
 
 @register.filter
+def file_extension(file_name: str) -> str:
+    """ "boleto.pdf" → "PDF": the badge of a document in a conversation."""
+    stem, dot, extension = (file_name or "").rpartition(".")
+    return extension[:4].upper() if dot and stem else "DOC"
+
+
+@register.filter
 def state_badge(state: str) -> str:
     return STATE_BADGES.get(state, "badge-muted")
 

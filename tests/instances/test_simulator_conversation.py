@@ -190,13 +190,15 @@ def test_what_the_instance_sent_through_the_api_appears_in_the_conversation(
     assert image, "no <img> of the image sent"
     assert client.get(image.group(1)).getvalue() == picture
     document = re.search(
-        r'<a class="msg-doc" href="([^"]+)">.*?orcamento\.pdf</a>', page
+        r'<a class="msg-doc" href="([^"]+)"><span class="doc-icon" aria-hidden="true">'
+        r"PDF</span> orcamento\.pdf</a>",
+        page,
     )
     assert document, "no link to the document sent"
     download = client.get(document.group(1))
     assert download.getvalue() == samples.PDF
     assert download["Content-Disposition"].startswith("attachment;")
-    audio = re.search(r'<audio controls preload="none" src="([^"]+)"', page)
+    audio = re.search(r'<audio controls preload="metadata" src="([^"]+)"', page)
     assert audio, "no <audio> player"
     assert client.get(audio.group(1))["Content-Type"] == "audio/ogg"
     assert "Mensagem de voz" in page
