@@ -5,6 +5,10 @@ or as a URL (fetched by the worker through the same guard as webhooks, never
 by the web request). Either way the type is read from the content with
 `filetype`, not from a name or a claimed type, and each kind has its size
 limit. The bytes are kept in Django's storage as a MediaFile.
+
+Media goes out of PlugMessage (webhooks, the simulated phone) as a download
+link that needs no login: the MediaFile id and an expiry, signed with the
+project's secret, so it cannot be guessed, altered or used after it expires.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ import re
 from dataclasses import dataclass
 
 import filetype
+from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -200,3 +208,90 @@ def extension_for(mime: str) -> str:
     """A file extension for a type, for names of files that came without one."""
     special = {"audio/ogg": ".ogg", "image/jpeg": ".jpg", "audio/mpeg": ".mp3"}
     return special.get(mime) or mimetypes.guess_extension(mime) or ".bin"
+
+
+# Download links.
+
+MEDIA_LINK_SALT = "instances.media-link"
+# Shown in the browser rather than downloaded: types a browser plays or draws
+# and that cannot carry script (no SVG, no HTML, whatever the document's name).
+INLINE_TYPES = (
+    ACCEPTED[MessageKind.IMAGE]
+    | ACCEPTED[MessageKind.STICKER]
+    | ACCEPTED[MessageKind.AUDIO]
+    | ACCEPTED[MessageKind.VIDEO]
+)
+DEFAULT_NAMES = {
+    MessageKind.IMAGE: "imagem",
+    MessageKind.STICKER: "figurinha",
+    MessageKind.AUDIO: "audio",
+    MessageKind.VIDEO: "video",
+    MessageKind.DOCUMENT: "documento",
+}
+
+
+class MediaLinkInvalid(Exception):
+    """A link that was not made here, was altered, or names no file now."""
+
+
+class MediaLinkExpired(Exception):
+    """A genuine link past its expiry."""
+
+
+@dataclass(frozen=True)
+class LinkedMedia:
+    media_file: MediaFile
+    attachment: bool
+    file_name: str
+
+
+def media_file_name(media_file: MediaFile, *, kind: str = "") -> str:
+    """The name a download gets: the stored one, or one made from the kind
+    and the type ("imagem.jpg"), never with a path in it."""
+    name = media_file.file_name.replace("/", "_").replace("\\", "_").strip(". ")
+    if name:
+        return name[:200]
+    return DEFAULT_NAMES.get(kind, "arquivo") + extension_for(media_file.mime_type)
+
+
+def _served_as_attachment(media_file: MediaFile, kind: str) -> bool:
+    return kind == MessageKind.DOCUMENT or media_file.mime_type not in INLINE_TYPES
+
+
+def media_link_path(media_file: MediaFile, *, kind: str = "") -> str:
+    """The path of a download link for `media_file`, valid for
+    settings.MEDIA_LINK_SECONDS from now. `kind` is the message's: a
+    document, or any type a browser should not show itself, is served as an
+    attachment."""
+    expires = int(timezone.now().timestamp()) + settings.MEDIA_LINK_SECONDS
+    signed = signing.dumps([media_file.pk.hex, expires, kind], salt=MEDIA_LINK_SALT)
+    return reverse(
+        "media:download", args=[signed, media_file_name(media_file, kind=kind)]
+    )
+
+
+def media_link(media_file: MediaFile, *, kind: str = "") -> str:
+    """The absolute download link of `media_file` (see media_link_path), for
+    webhooks: it needs no login, cannot be guessed, and expires."""
+    return settings.SITE_URL + media_link_path(media_file, kind=kind)
+
+
+def media_link_open(signed: str) -> LinkedMedia:
+    """The media a link points to. Raises MediaLinkExpired for a genuine link
+    past its expiry, MediaLinkInvalid for anything else that is not a live
+    link to an existing file."""
+    try:
+        media_id, expires, kind = signing.loads(signed, salt=MEDIA_LINK_SALT)
+        expires = float(expires)
+    except (signing.BadSignature, ValueError, TypeError) as error:
+        raise MediaLinkInvalid from error
+    if timezone.now().timestamp() >= expires:
+        raise MediaLinkExpired
+    found = MediaFile.objects.filter(pk=media_id).first()
+    if found is None:
+        raise MediaLinkInvalid
+    return LinkedMedia(
+        media_file=found,
+        attachment=_served_as_attachment(found, str(kind)),
+        file_name=media_file_name(found, kind=str(kind)),
+    )

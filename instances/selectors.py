@@ -1,7 +1,17 @@
-from django.db.models import QuerySet
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db.models import Max, QuerySet
 
 from accounts.models import User
-from instances.models import ExclusionEntry, Instance, InstanceEvent
+from instances import media
+from instances.models import (
+    ExclusionEntry,
+    Instance,
+    InstanceEvent,
+    MessageKind,
+    SimulatedMessage,
+)
 
 
 def instance_list_for_user(user: User) -> QuerySet[Instance]:
@@ -33,3 +43,68 @@ def exclusions_for_instance(instance: Instance, *, search: str = "") -> QuerySet
             else entries.filter(reason__icontains=search)
         )
     return entries.order_by("-created_at")
+
+
+# The simulated phone.
+
+CONVERSATION_LENGTH = 60
+
+
+@dataclass
+class SimulatedConversation:
+    """One chat of the simulated phone with the instance: its messages,
+    oldest first, each with `link` (its file's download path, or "") and
+    `reactions` (the reactions it got, latest per side); and `version`,
+    which changes whenever anything shown changes."""
+
+    contact: str
+    messages: list[SimulatedMessage] = field(default_factory=list)
+    version: str = ""
+
+
+def simulated_contacts(instance: Instance) -> list[str]:
+    """The numbers the instance has a simulated chat with, latest first."""
+    return list(
+        SimulatedMessage.objects.filter(engine_ref=instance.engine_ref)
+        .values("to")
+        .annotate(last=Max("sent_at"))
+        .order_by("-last")
+        .values_list("to", flat=True)
+    )
+
+
+def simulated_conversation(
+    instance: Instance, *, contact: str
+) -> SimulatedConversation:
+    """The latest messages between the instance and `contact` on the
+    simulator, in one query whatever their number."""
+    rows = list(
+        SimulatedMessage.objects.filter(engine_ref=instance.engine_ref, to=contact)
+        .select_related("media")
+        .order_by("-sent_at", "-id")[:CONVERSATION_LENGTH]
+    )
+    rows.reverse()
+    by_id = {row.message_id: row for row in rows}
+    shown = []
+    for row in rows:
+        row.link = media.media_link_path(row.media, kind=row.kind) if row.media else ""
+        row.reactions = {}
+    for row in rows:
+        if row.kind != MessageKind.REACTION:
+            shown.append(row)
+            continue
+        target = by_id.get(row.reply_to)
+        if target is not None:
+            # One reaction per person and message: the latest replaces it.
+            target.reactions["contact" if row.inbound else "instance"] = (
+                row.content.get("emoji", "")
+            )
+    seen = "|".join(
+        f"{row.message_id}:{row.status}:{row.media_id}:{sorted(row.reactions.items())}"
+        for row in shown
+    )
+    return SimulatedConversation(
+        contact=contact,
+        messages=shown,
+        version=hashlib.blake2s(seen.encode(), digest_size=8).hexdigest(),
+    )

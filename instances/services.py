@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record_create
-from instances import health, lifecycle, media, messaging
+from instances import health, inbound, lifecycle, media, messaging
 from instances.engines import engine_get
 from instances.engines.base import (
     FIRST_CODE_LIFETIME,
@@ -29,6 +29,8 @@ from instances.models import (
     Instance,
     InstanceState,
     MessageKind,
+    ReceivedMessage,
+    SimulatedMessage,
     token_generate,
 )
 from instances.phones import phone_display, phone_from_engine, phone_to_e164
@@ -333,22 +335,26 @@ _MESSAGE_EVENTS = {
 
 @transaction.atomic
 def _message_event_announce(instance: Instance, event: EngineEvent) -> None:
-    """Pass what happened in a chat on to the customer's webhooks."""
+    """Pass what happened in a chat on to the customer's webhooks; a received
+    message is stored first, once (see inbound.received_message_record)."""
     try:
         contact = phone_from_engine(event.phone_number)
     except ValidationError:
         logger.info("%s with an unreadable number for %s", event.kind, instance.pk)
         return
     if event.kind == "message_received":
-        text = event.extra.get("text", "")
-        data = {
-            "message_id": event.extra.get("message_id", ""),
-            "from": contact,
-            "text": text,
-        }
-        if health.opt_out_apply(instance=instance, phone=contact, text=text):
-            data["opted_out"] = True
+        received, created = inbound.received_message_record(
+            instance=instance, phone=contact, **inbound.fields_from_event(event.extra)
+        )
+        if not created:
+            return  # a repeat of a message already announced
+        # Only a typed message opts out: not a caption, not a reaction.
+        opted_out = received.kind == MessageKind.TEXT and bool(
+            health.opt_out_apply(instance=instance, phone=contact, text=received.text)
+        )
+        if opted_out:
             messaging.opt_out_reply_send(instance=instance, to=contact)
+        data = inbound.received_message_event_data(received, opted_out=opted_out)
     elif event.kind == "message_status":
         data = {
             "message_id": event.extra.get("message_id", ""),
@@ -682,6 +688,51 @@ def simulated_phone_pairing(*, pairing_code: str, phone_number: str) -> dict:
         pairing_code, phone_number.lstrip("+")
     )
     return _simulated_outcome(event)
+
+
+def simulated_phone_send(
+    *,
+    instance: Instance,
+    contact: str,
+    kind: str,
+    sender_name: str = "",
+    text: str = "",
+    content: dict | None = None,
+    file_data: bytes = b"",
+    file_name: str = "",
+    file_mime: str = "",
+) -> ReceivedMessage | None:
+    """The contact `contact` (E.164) sends the instance a message of `kind`
+    from the simulated phone: the simulator keeps it in the conversation and
+    reports it, and the report is applied like any engine's (stored, webhook
+    announced). Returns what the instance received, or None when it dropped
+    the message (an ended trial). Raises EngineRefused when the instance is
+    not connected."""
+    event = engine_get().phone_send_message(
+        instance.engine_ref,
+        contact.lstrip("+"),
+        text,
+        kind=kind,
+        content=content,
+        media={"data": file_data, "mime_type": file_mime, "file_name": file_name}
+        if file_data
+        else None,
+        sender_name=sender_name,
+    )
+    engine_events_apply([event])
+    message_id = event.extra["message_id"]
+    received = ReceivedMessage.objects.filter(
+        instance=instance, message_id=message_id
+    ).first()
+    error = received.content.get("download_error") if received else None
+    if received is not None and (received.media_id or error):
+        # The phone shows the file as the instance stored it, or why not.
+        shown = SimulatedMessage.objects.get(message_id=message_id)
+        shown.media_id = received.media_id
+        if error:
+            shown.content["download_error"] = error
+        shown.save(update_fields=["media", "content"])
+    return received
 
 
 def _simulated_outcome(event: EngineEvent) -> dict:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from instances import exclusion_views, simulator_views, views
+from instances import exclusion_views, media_views, simulator_views, views
 
 app_name = "instances"
 urlpatterns = [
@@ -58,4 +58,19 @@ urlpatterns = [
     path(
         "simulador/codigo/", simulator_views.simulator_pairing, name="simulator_pairing"
     ),
+    path(
+        "<uuid:instance_id>/celular-simulado/",
+        simulator_views.simulator_phone,
+        name="simulator_phone",
+    ),
+    path(
+        "<uuid:instance_id>/celular-simulado/enviar/<str:kind>/",
+        simulator_views.simulator_phone_send,
+        name="simulator_phone_send",
+    ),
+]
+
+# Public download links of media, at the site's root (/midia/...), as "media:".
+media_urlpatterns = [
+    path("<str:signed>/<str:file_name>", media_views.media_download, name="download"),
 ]

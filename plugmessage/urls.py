@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts.urls import allauth_patterns
 from instances.api import api
 from instances.engine_views import engine_events
+from instances.urls import media_urlpatterns
 from plugmessage import views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("contas/", include(allauth_patterns)),
     path("minha-conta/", include("accounts.urls")),
     path("instancias/", include("instances.urls")),
+    path("midia/", include((media_urlpatterns, "media"))),
     path("instancias/", include("webhooks.urls")),
     path("", include("billing.urls")),
     path("suporte/", include("support.urls")),

@@ -60,7 +60,10 @@ EventKind = Literal[
     "connected",
     "disconnected",
     # Messages: `phone_number` is the contact; `extra` carries message_id and
-    # text (received) or message_id and status (sent, delivered, read, failed).
+    # status (sent, delivered, read, failed), or for a received message:
+    # message_id, kind, text (or caption), sender_name, reply_to, timestamp,
+    # content (per kind, see instances.inbound) and, for media, the file:
+    # media={"data": bytes, "mime_type": str, "file_name": str}.
     "message_received",
     "message_status",
     # A contact typing, recording or online: `phone_number` is the contact,

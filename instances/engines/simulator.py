@@ -39,6 +39,14 @@ PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTVWXYZ23456789"
 Status = SimulatedSession.Status
 
 
+def _vcard(name: str, phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return (
+        f"BEGIN:VCARD\nVERSION:3.0\nN:;{name};;;\nFN:{name}\n"
+        f"TEL;type=CELL;waid={digits}:+{digits}\nEND:VCARD"
+    )
+
+
 def code_valid_until(started_at: datetime, index: int) -> datetime:
     return started_at + FIRST_CODE_LIFETIME + NEXT_CODE_LIFETIME * index
 
@@ -280,18 +288,62 @@ class SimulatorEngine(Engine):
     # The simulated phone.
 
     def phone_send_message(
-        self, engine_ref: str, from_number: str, text: str
+        self,
+        engine_ref: str,
+        from_number: str,
+        text: str = "",
+        *,
+        kind: str = "text",
+        content: dict | None = None,
+        media: dict | None = None,
+        reply_to: str = "",
+        sender_name: str = "",
     ) -> EngineEvent:
-        """A contact with `from_number` sends `text` to the instance's number."""
+        """A contact with `from_number` sends the instance's number a message
+        of `kind`: `text` (or a caption), `content` as the kind needs it
+        (location: latitude, longitude, name, address; contact: name, phone;
+        reaction: emoji, reaction_to), `media` {"data", "mime_type",
+        "file_name"} for files. The simulated WhatsApp keeps it in the
+        conversation and reports it as a "message_received" event."""
         if not SimulatedSession.objects.filter(
             engine_ref=engine_ref, status=Status.OPEN
         ).exists():
             raise EngineRefused("A instância não está conectada.")
+        message_id = f"SIMIN{secrets.token_hex(8).upper()}"
+        content = dict(content or {})
+        if kind == "reaction":
+            reply_to = content.get("reaction_to", "") or reply_to
+            # Whether the reacted-to message is one the instance sent.
+            content["reaction_to_from_me"] = SimulatedMessage.objects.filter(
+                engine_ref=engine_ref, message_id=reply_to, inbound=False
+            ).exists()
+        if kind == "contact" and not content.get("vcard"):
+            content["vcard"] = _vcard(content.get("name", ""), content.get("phone", ""))
+        file_name = (media or {}).get("file_name", "")
+        SimulatedMessage.objects.create(
+            engine_ref=engine_ref,
+            message_id=message_id,
+            to="+" + from_number.lstrip("+"),
+            inbound=True,
+            kind=kind,
+            text=text,
+            content={**content, **({"file_name": file_name} if file_name else {})},
+            reply_to=reply_to,
+        )
         return EngineEvent(
             "message_received",
             engine_ref,
             phone_number=from_number,
-            extra={"message_id": f"SIMIN{secrets.token_hex(8).upper()}", "text": text},
+            extra={
+                "message_id": message_id,
+                "kind": kind,
+                "text": text,
+                "sender_name": sender_name,
+                "reply_to": reply_to,
+                "timestamp": timezone.now(),
+                "content": content,
+                **({"media": media} if media else {}),
+            },
         )
 
     def phone_session_for_code(self, code: str) -> SimulatedSession | None:

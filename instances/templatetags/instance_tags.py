@@ -3,7 +3,7 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from instances.phones import phone_display
 from instances.qr import qr_svg
@@ -18,6 +18,27 @@ STATE_BADGES = {
     "expired": "badge-danger",
     "cancelled": "badge-muted",
 }
+
+
+SIMULATED_STATUS = {
+    "sent": gettext_lazy("enviada"),
+    "delivered": gettext_lazy("entregue"),
+    "read": gettext_lazy("lida"),
+    "deleted": gettext_lazy("apagada"),
+}
+
+
+@register.filter
+def simulated_status(status: str) -> str:
+    """A simulated message's status as the phone shows it."""
+    return SIMULATED_STATUS.get(status, status)
+
+
+@register.filter
+def file_extension(file_name: str) -> str:
+    """ "boleto.pdf" → "PDF": the badge of a document in a conversation."""
+    stem, dot, extension = (file_name or "").rpartition(".")
+    return extension[:4].upper() if dot and stem else "DOC"
 
 
 @register.filter

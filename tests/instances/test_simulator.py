@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from instances.engines.base import Engine, EngineError, EngineSession
 from instances.engines.simulator import EngineRefused, SimulatorEngine
-from instances.models import InstanceState, SimulatedSession
+from instances.models import InstanceState, SimulatedMessage, SimulatedSession
 
 pytestmark = pytest.mark.django_db
 S = InstanceState
@@ -164,3 +164,50 @@ def test_a_disconnected_instance_receives_nothing(instance):
         SimulatorEngine().phone_send_message(
             instance.engine_ref, "5511912345678", "Oi!"
         )
+
+
+def test_a_contact_can_send_any_kind_and_the_phone_keeps_it(connected):
+    picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    event = SimulatorEngine().phone_send_message(
+        connected.engine_ref,
+        "5511912345678",
+        "Olha",
+        kind="image",
+        media={"data": picture, "mime_type": "image/png", "file_name": "a.png"},
+        sender_name="Bia",
+    )
+
+    assert (event.extra["kind"], event.extra["text"], event.extra["sender_name"]) == (
+        "image",
+        "Olha",
+        "Bia",
+    )
+    assert event.extra["media"]["data"] == picture
+    kept = SimulatedMessage.objects.get(message_id=event.extra["message_id"])
+    assert (kept.inbound, kept.to, kept.kind, kept.content) == (
+        True,
+        "+5511912345678",
+        "image",
+        {"file_name": "a.png"},
+    )
+
+
+def test_a_reaction_from_the_phone_says_whether_it_answers_the_instance(connected):
+    engine = SimulatorEngine()
+    sent = engine.message_send_text(
+        EngineSession(connected.engine_ref), to="+5511912345678", text="Oi"
+    )
+
+    event = engine.phone_send_message(
+        connected.engine_ref,
+        "5511912345678",
+        kind="reaction",
+        content={"emoji": "👍", "reaction_to": sent},
+    )
+
+    assert event.extra["content"] == {
+        "emoji": "👍",
+        "reaction_to": sent,
+        "reaction_to_from_me": True,
+    }
+    assert event.extra["reply_to"] == sent
