@@ -30,13 +30,13 @@ def _get_delivery_for_user(request: HttpRequest, instance_id, delivery_id: int):
     return instance, delivery
 
 
-def _tab_context(instance, form) -> dict:
+def _tab_context(instance, form, settings_row) -> dict:
     endpoints = selectors.endpoints_for_instance(instance)
     return {
         "instance": instance,
         "form": form,
         "tab": "webhooks",
-        "secret": services.webhook_settings_get(instance_id=instance.pk).secret,
+        "secret": settings_row.secret,
         "disabled": [e for e in endpoints if e.disabled_at],
         "replay_form": ReplayForm(),
     }
@@ -47,12 +47,19 @@ def _tab_context(instance, form) -> dict:
 def webhooks_edit(request: HttpRequest, instance_id) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id)
     endpoints = selectors.endpoints_for_instance(instance)
-    form = EndpointsForm(request.POST or None, endpoints=endpoints)
+    settings_row = services.webhook_settings_get(instance_id=instance.pk)
+    form = EndpointsForm(
+        request.POST or None, endpoints=endpoints, settings=settings_row
+    )
     if request.method == "POST" and form.is_valid():
-        services.webhook_endpoints_save(instance=instance, values=form.values())
+        services.webhook_endpoints_save(
+            instance=instance, values=form.values(), **form.settings_values()
+        )
         messages.success(request, _("Webhooks salvos."))
         return redirect("webhooks:edit", instance.pk)
-    return render(request, "webhooks/edit.html", _tab_context(instance, form))
+    return render(
+        request, "webhooks/edit.html", _tab_context(instance, form, settings_row)
+    )
 
 
 @login_required
@@ -70,11 +77,16 @@ def webhook_test(request: HttpRequest, instance_id, kind: str) -> HttpResponse:
         return render(request, "webhooks/_test_result.html", context)
     # Without JavaScript the whole form came along: show it again as typed,
     # with the result, rather than lose unsaved changes.
+    settings_row = services.webhook_settings_get(instance_id=instance.pk)
     form = EndpointsForm(
-        request.POST, endpoints=selectors.endpoints_for_instance(instance)
+        request.POST,
+        endpoints=selectors.endpoints_for_instance(instance),
+        settings=settings_row,
     )
     return render(
-        request, "webhooks/edit.html", {**_tab_context(instance, form), "test": context}
+        request,
+        "webhooks/edit.html",
+        {**_tab_context(instance, form, settings_row), "test": context},
     )
 
 

@@ -8,6 +8,7 @@ from types import NoneType
 
 import pytest
 import time_machine
+from django.urls import reverse
 from standardwebhooks import Webhook
 
 from instances import messaging
@@ -20,7 +21,9 @@ from webhooks.models import (
     EventKind,
     PayloadFormat,
     WebhookDelivery,
+    WebhookEndpoint,
     WebhookEvent,
+    WebhookSettings,
 )
 
 pytestmark = pytest.mark.django_db
@@ -798,3 +801,126 @@ def test_a_sent_reaction_from_me_refers_to_the_message_reacted_to(zapi_hooked, e
     assert body["reaction"]["reactionBy"] == "5511912345678"
     assert body["reaction"]["referencedMessage"]["messageId"] == "3EB0123412341234AAAA"
     assert body["referenceMessageId"] is None
+
+
+# The choice in the Webhooks tab.
+
+
+def _settings(instance) -> WebhookSettings:
+    return services.webhook_settings_get(instance_id=instance.pk)
+
+
+def test_the_tab_offers_both_formats_and_the_sent_by_me_switch(owner_client, instance):
+    body = owner_client.get(
+        reverse("webhooks:edit", args=[instance.pk])
+    ).content.decode()
+
+    assert "Formato dos eventos" in body
+    assert 'type="radio" name="payload_format" value="plugmessage"' in body
+    assert (
+        'value="plugmessage"' in body
+        and "checked" in body.split('value="plugmessage"')[1].split(">")[0]
+    )
+    assert 'type="radio" name="payload_format" value="zapi"' in body
+    assert "O formato próprio da PlugMessage" in body
+    assert "escolha este se o seu sistema foi feito para a Z-API" in body
+    assert "Vindo da Z-API? Escolha “Z-API” aqui." in body
+    assert 'name="notify_sent_by_me"' in body
+    assert "Avisar também as mensagens enviadas por mim" in body
+
+
+def test_the_owner_chooses_zapi_and_the_sent_by_me_switch(
+    owner_client, instance, receiver
+):
+    url = reverse("webhooks:edit", args=[instance.pk])
+    response = owner_client.post(
+        url,
+        {
+            "payload_format": "zapi",
+            "notify_sent_by_me": "on",
+            "message.received-url": receiver.url,
+            "message.received-enabled": "on",
+        },
+        follow=True,
+    )
+
+    assert "Webhooks salvos." in response.content.decode()
+    settings_row = _settings(instance)
+    assert (settings_row.payload_format, settings_row.notify_sent_by_me) == (
+        PayloadFormat.ZAPI,
+        True,
+    )
+    page = owner_client.get(url).content.decode()
+    zapi_radio = page.split('value="zapi"')[1].split(">")[0]
+    assert "checked" in zapi_radio
+    assert "checked" in page.split('name="notify_sent_by_me"')[1].split(">")[0]
+
+    owner_client.post(url, {"payload_format": "plugmessage"})
+    settings_row.refresh_from_db()
+    assert (settings_row.payload_format, settings_row.notify_sent_by_me) == (
+        PayloadFormat.PLUGMESSAGE,
+        False,
+    )
+
+
+def test_a_bad_format_is_explained_and_what_was_typed_is_kept(
+    owner_client, instance, receiver
+):
+    url = reverse("webhooks:edit", args=[instance.pk])
+    response = owner_client.post(
+        url,
+        {
+            "payload_format": "xml",
+            "notify_sent_by_me": "on",
+            "message.sent-url": receiver.url,
+        },
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Faça uma escolha válida" in body
+    assert f'value="{receiver.url}"' in body
+    assert "checked" in body.split('name="notify_sent_by_me"')[1].split(">")[0]
+    settings_row = _settings(instance)
+    assert (settings_row.payload_format, settings_row.notify_sent_by_me) == (
+        PayloadFormat.PLUGMESSAGE,
+        False,
+    )
+    assert not WebhookEndpoint.objects.filter(instance=instance).exists()
+
+
+def test_a_bad_url_keeps_the_format_that_was_chosen(owner_client, instance):
+    url = reverse("webhooks:edit", args=[instance.pk])
+    response = owner_client.post(
+        url, {"payload_format": "zapi", "message.received-url": "nao-e-url"}
+    )
+
+    body = response.content.decode()
+    assert "Informe uma URL completa" in body
+    assert "checked" in body.split('value="zapi"')[1].split(">")[0]
+    assert _settings(instance).payload_format == PayloadFormat.PLUGMESSAGE
+
+
+def test_another_customer_gets_404_and_changes_no_format(client, other, instance):
+    client.force_login(other)
+    url = reverse("webhooks:edit", args=[instance.pk])
+
+    assert client.get(url).status_code == 404
+    response = client.post(url, {"payload_format": "zapi", "notify_sent_by_me": "on"})
+
+    assert response.status_code == 404
+    settings_row = _settings(instance)
+    assert (settings_row.payload_format, settings_row.notify_sent_by_me) == (
+        PayloadFormat.PLUGMESSAGE,
+        False,
+    )
+
+
+def test_a_visitor_is_sent_to_login_and_changes_no_format(client, instance):
+    url = reverse("webhooks:edit", args=[instance.pk])
+
+    response = client.post(url, {"payload_format": "zapi"})
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+    assert _settings(instance).payload_format == PayloadFormat.PLUGMESSAGE
