@@ -637,6 +637,46 @@ def webhook_endpoints_save(
         WebhookSettings.objects.filter(pk=row.pk).update(**changes)
 
 
+class WebhookURLRefused(ValueError):
+    """A webhook URL the guard refuses; the message says why, in Portuguese."""
+
+
+def webhook_url_check(url: str) -> str:
+    """The URL, stripped, if webhooks may be sent to it (empty is allowed: it
+    clears). Raises WebhookURLRefused as the tab's form would."""
+    url = (url or "").strip()
+    if not url:
+        return url
+    if len(url) > URL_MAX_LENGTH:
+        raise WebhookURLRefused(
+            _("A URL passa de %(max)d caracteres.") % {"max": URL_MAX_LENGTH}
+        )
+    try:
+        sender.url_check(url)
+    except sender.UnsafeURL as error:
+        raise WebhookURLRefused(str(error)) from error
+    return url
+
+
+URL_MAX_LENGTH = 2000
+
+
+def webhook_urls_set(
+    *, instance, kinds, url: str, notify_sent_by_me: bool | None = None
+) -> None:
+    """Point every event kind of `kinds` at `url` and turn them on (an empty
+    url clears them), and set "notify sent by me" when given: the API's
+    update-webhook-* routes. Checked by the same guard as the tab
+    (WebhookURLRefused, nothing saved); the payload format is not touched:
+    it is chosen in the tab. Atomic."""
+    url = webhook_url_check(url)
+    webhook_endpoints_save(
+        instance=instance,
+        values={kind: (url, True) for kind in kinds},
+        notify_sent_by_me=notify_sent_by_me,
+    )
+
+
 def webhook_secret_rotate(*, instance) -> WebhookSettings:
     """Issue a new signing secret. For 24 h both secrets sign every delivery
     (the header holds both signatures), so receivers keep working while they
