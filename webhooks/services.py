@@ -790,6 +790,84 @@ def example_payload(kind: str, variant: str = "") -> dict:
     )
 
 
+def zapi_examples() -> list[tuple[str, str, dict]]:
+    """(anchor, title, body) of one example of each Z-API callback, built by
+    the same code as the real ones, for the docs."""
+    kinds = [
+        ("text", _("texto")),
+        ("image", _("imagem")),
+        ("audio", _("áudio")),
+        ("video", _("vídeo")),
+        ("document", _("documento")),
+        ("location", _("localização")),
+        ("contact", _("contato")),
+        ("reaction", _("reação")),
+        ("sticker", _("figurinha")),
+    ]
+    cases = [
+        (
+            f"zapi-received-{kind}",
+            _("Mensagem recebida: %(kind)s") % {"kind": label},
+            EventKind.MESSAGE_RECEIVED,
+            sample_data(EventKind.MESSAGE_RECEIVED, kind),
+        )
+        for kind, label in kinds
+    ]
+    cases += [
+        (
+            "zapi-received-from-me",
+            _("Mensagem enviada pela instância (avisar as enviadas por mim)"),
+            EventKind.MESSAGE_RECEIVED,
+            sent_as_received(
+                instance=EXAMPLE_INSTANCE,
+                data=sample_data(EventKind.MESSAGE_SENT),
+                now=EXAMPLE_AT,
+            ),
+        ),
+        (
+            "zapi-delivery",
+            _("Mensagem enviada"),
+            EventKind.MESSAGE_SENT,
+            sample_data(EventKind.MESSAGE_SENT),
+        ),
+        (
+            "zapi-delivery-error",
+            _("Falha no envio"),
+            EventKind.MESSAGE_STATUS,
+            sample_data(EventKind.MESSAGE_STATUS, "failed"),
+        ),
+        (
+            "zapi-message-status",
+            _("Status da mensagem"),
+            EventKind.MESSAGE_STATUS,
+            sample_data(EventKind.MESSAGE_STATUS),
+        ),
+    ]
+    cases += [
+        (
+            f"zapi-{kind.value.replace('.', '-')}",
+            kind.label,
+            kind,
+            sample_data(kind),
+        )
+        for kind in (
+            EventKind.CONNECTED,
+            EventKind.DISCONNECTED,
+            EventKind.CHAT_PRESENCE,
+        )
+    ]
+    return [
+        (
+            anchor,
+            str(title),
+            zapi.payload(
+                instance=EXAMPLE_INSTANCE, kind=kind, data=data, now=EXAMPLE_AT
+            ),
+        )
+        for anchor, title, kind, data in cases
+    ]
+
+
 _MEDIA_BASE = "https://app.plugmessage.com.br/midia/7Kq2xYw9/"
 _RECEIVED_KINDS = {
     "text": {"text": "Olá! Quero saber o horário de atendimento.", "content": {}},

@@ -72,7 +72,10 @@ def webhook_test(request: HttpRequest, instance_id, kind: str) -> HttpResponse:
     attempt = (
         services.webhook_test_send(instance=instance, kind=kind) if endpoint else None
     )
-    context = {"attempt": attempt, "kind": kind}
+    # What was posted, in the instance's format: the example a customer
+    # checks their receiver against.
+    sent_body = _json(attempt.delivery.event.payload) if attempt else ""
+    context = {"attempt": attempt, "kind": kind, "sent_body": sent_body}
     if request.htmx:
         return render(request, "webhooks/_test_result.html", context)
     # Without JavaScript the whole form came along: show it again as typed,
@@ -221,8 +224,17 @@ def delivery_resend(
 @login_required
 @require_GET
 def webhooks_docs(request: HttpRequest) -> HttpResponse:
-    examples = [
-        (kind, json.dumps(services.example_payload(kind), ensure_ascii=False, indent=2))
-        for kind in EventKind
+    examples = [(kind, _json(services.example_payload(kind))) for kind in EventKind]
+    zapi_examples = [
+        (anchor, title, body["type"], _json(body))
+        for anchor, title, body in services.zapi_examples()
     ]
-    return render(request, "webhooks/docs.html", {"examples": examples})
+    return render(
+        request,
+        "webhooks/docs.html",
+        {"examples": examples, "zapi_examples": zapi_examples},
+    )
+
+
+def _json(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, indent=2)

@@ -803,6 +803,63 @@ def test_a_sent_reaction_from_me_refers_to_the_message_reacted_to(zapi_hooked, e
     assert body["referenceMessageId"] is None
 
 
+# "Enviar teste" and the guide.
+
+
+def test_the_test_button_sends_the_sample_in_the_chosen_format(
+    owner_client, zapi_hooked, receiver
+):
+    response = owner_client.post(
+        reverse("webhooks:test", args=[zapi_hooked.pk, "message.received"]),
+        HTTP_HX_REQUEST="true",
+    )
+
+    sent = _posted(receiver)
+    assert receiver.received[0].verified
+    assert sent["type"] == "ReceivedCallback"
+    assert_reads(
+        {k: v for k, v in sent.items() if k not in KIND_FIELDS}, RECEIVED_FIELDS
+    )
+    page = response.content.decode()
+    assert "Corpo enviado" in page and "ReceivedCallback" in page
+
+
+def test_the_guide_shows_one_example_of_every_zapi_type_built_by_the_builders(
+    owner_client,
+):
+    body = owner_client.get(reverse("webhooks:docs")).content.decode()
+
+    for type_name in (
+        "ReceivedCallback",
+        "DeliveryCallback",
+        "MessageStatusCallback",
+        "ConnectedCallback",
+        "DisconnectedCallback",
+        "PresenceChatCallback",
+    ):
+        assert f"&quot;type&quot;: &quot;{type_name}&quot;" in body, type_name
+    for kind in KIND_FIELDS:
+        assert f"&quot;{kind}&quot;: {{" in body, kind
+    assert "&quot;error&quot;: &quot;Este número não tem WhatsApp.&quot;" in body
+    assert "&quot;fromMe&quot;: true" in body
+    examples = services.zapi_examples()
+    for _anchor, _title, example in examples:
+        assert_reads(
+            {k: v for k, v in example.items() if k not in KIND_FIELDS},
+            {
+                "ReceivedCallback": RECEIVED_FIELDS,
+                "DeliveryCallback": {**DELIVERY_FIELDS, "error": str}
+                if "error" in example
+                else DELIVERY_FIELDS,
+                "MessageStatusCallback": STATUS_FIELDS,
+                "ConnectedCallback": CONNECTED_FIELDS,
+                "DisconnectedCallback": DISCONNECTED_FIELDS,
+                "PresenceChatCallback": PRESENCE_FIELDS,
+            }[example["type"]],
+        )
+    assert "Vindo da Z-API?" in body and "/update-every-webhooks" in body
+
+
 # The choice in the Webhooks tab.
 
 
