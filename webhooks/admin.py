@@ -66,13 +66,22 @@ class WebhookSettingsAdmin(ReadOnlyAdmin):
     """Which signing secret an instance uses, masked: staff can tell a
     customer which one is current without being able to read it."""
 
-    list_display = ("instance", "masked_secret", "previous_expires_at")
+    list_display = (
+        "instance",
+        "masked_secret",
+        "previous_expires_at",
+        "payload_format",
+        "notify_sent_by_me",
+    )
+    list_filter = ("payload_format",)
     search_fields = ("instance__name", "instance__owner__email")
     fields = (
         "instance",
         "masked_secret",
         "masked_previous_secret",
         "previous_expires_at",
+        "payload_format",
+        "notify_sent_by_me",
     )
     readonly_fields = fields
     list_select_related = ("instance",)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from webhooks.models import DeliveryStatus, EventKind
+from webhooks.models import DeliveryStatus, EventKind, PayloadFormat
 from webhooks.sender import UnsafeURL, url_check
 
 
@@ -15,9 +15,37 @@ def _checked_url(value: str) -> str:
     return value
 
 
-class EndpointsForm(forms.Form):
-    """One URL and one switch per event kind, plus "the same URL for all"."""
+FORMAT_EXPLANATIONS = {
+    PayloadFormat.PLUGMESSAGE: _(
+        "O formato próprio da PlugMessage: type, timestamp, instance_id e data, "
+        "o mesmo envelope em todos os eventos."
+    ),
+    PayloadFormat.ZAPI: _(
+        "Os mesmos corpos da Z-API (ReceivedCallback, DeliveryCallback, "
+        "MessageStatusCallback…): escolha este se o seu sistema foi feito para a Z-API."
+    ),
+}
 
+
+class EndpointsForm(forms.Form):
+    """One URL and one switch per event kind, plus "the same URL for all",
+    the payload format and "notify sent by me"."""
+
+    payload_format = forms.ChoiceField(
+        label=_("Formato dos eventos"),
+        choices=PayloadFormat.choices,
+        widget=forms.RadioSelect,
+        # A post without it (an older page) leaves the format as it is.
+        required=False,
+    )
+    notify_sent_by_me = forms.BooleanField(
+        label=_("Avisar também as mensagens enviadas por mim"),
+        help_text=_(
+            "Cada mensagem que a instância envia chega também à URL de mensagem "
+            "recebida, marcada como enviada por você (fromMe / from_me)."
+        ),
+        required=False,
+    )
     use_same_url = forms.BooleanField(
         label=_("Usar a mesma URL para todos"), required=False
     )
@@ -25,8 +53,13 @@ class EndpointsForm(forms.Form):
         label=_("URL para todos os eventos"), required=False, max_length=2000
     )
 
-    def __init__(self, *args, endpoints=None, **kwargs):
+    def __init__(self, *args, endpoints=None, settings=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if settings is not None:
+            self.fields["payload_format"].initial = settings.payload_format
+            self.fields["notify_sent_by_me"].initial = settings.notify_sent_by_me
+        else:
+            self.fields["payload_format"].initial = PayloadFormat.PLUGMESSAGE
         current = {e.kind: e for e in endpoints or []}
         for kind in EventKind:
             endpoint = current.get(kind.value)
@@ -48,6 +81,11 @@ class EndpointsForm(forms.Form):
     def rows(self):
         for kind in EventKind:
             yield kind, self[f"{kind.value}-url"], self[f"{kind.value}-enabled"]
+
+    def format_choices(self):
+        """Each radio of the payload format with its one-line explanation."""
+        for radio in self["payload_format"]:
+            yield radio, FORMAT_EXPLANATIONS[radio.data["value"]]
 
     def clean_same_url(self) -> str:
         return _checked_url(self.cleaned_data.get("same_url", ""))
@@ -80,6 +118,14 @@ class EndpointsForm(forms.Form):
                 self.cleaned_data[f"{kind.value}-enabled"],
             )
             for kind in EventKind
+        }
+
+    def settings_values(self) -> dict:
+        """The payload format (None when the post had none: unchanged) and
+        "notify sent by me", as webhook_endpoints_save takes them."""
+        return {
+            "payload_format": self.cleaned_data["payload_format"] or None,
+            "notify_sent_by_me": self.cleaned_data["notify_sent_by_me"],
         }
 
 

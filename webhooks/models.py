@@ -26,9 +26,18 @@ class EventKind(models.TextChoices):
     CHAT_PRESENCE = "chat.presence", _("Presença do chat")
 
 
+class PayloadFormat(models.TextChoices):
+    """The body each delivery carries: PlugMessage's own envelope, or the
+    callbacks integrations written for Z-API read (webhooks/zapi.py)."""
+
+    PLUGMESSAGE = "plugmessage", "PlugMessage"
+    ZAPI = "zapi", "Z-API"
+
+
 class WebhookSettings(models.Model):
-    """The instance's signing secret. After a rotation the previous secret
-    keeps signing too until `previous_expires_at`, so receivers can switch."""
+    """The instance's signing secret and how its webhooks speak. After a
+    rotation the previous secret keeps signing too until
+    `previous_expires_at`, so receivers can switch."""
 
     instance = models.OneToOneField(
         "instances.Instance", on_delete=models.CASCADE, related_name="webhook_settings"
@@ -36,6 +45,17 @@ class WebhookSettings(models.Model):
     secret = models.CharField(_("segredo"), max_length=100, default=secret_generate)
     previous_secret = models.CharField(max_length=100, blank=True)
     previous_expires_at = models.DateTimeField(null=True, blank=True)
+    payload_format = models.CharField(
+        _("formato dos eventos"),
+        max_length=12,
+        choices=PayloadFormat.choices,
+        default=PayloadFormat.PLUGMESSAGE,
+    )
+    # Z-API's "notifySentByMe": what the instance sends is also announced as
+    # a received message (fromMe true), on the message.received URL.
+    notify_sent_by_me = models.BooleanField(
+        _("avisar também as mensagens enviadas por mim"), default=False
+    )
 
     class Meta:
         verbose_name = _("segredo de webhooks")

@@ -7,8 +7,9 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
+from types import SimpleNamespace
 
 from celery import current_app
 from django.conf import settings
@@ -20,10 +21,11 @@ from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
 from plugmessage.locks import lock_one, lock_rows
-from webhooks import sender
+from webhooks import sender, zapi
 from webhooks.models import (
     DeliveryStatus,
     EventKind,
+    PayloadFormat,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -93,35 +95,146 @@ def event_emit(*, instance, kind: str, data: dict) -> WebhookEvent | None:
     """Record that `kind` happened on `instance` and queue a delivery to its
     endpoint for that kind, if one is active.
 
-    Call it inside the transaction of the change it announces: the event and
-    its delivery commit or roll back with it, and the delivery task is only
-    enqueued after commit. Returns None when no endpoint listens (nothing is
-    stored then)."""
-    endpoint = (
-        WebhookEndpoint.objects.filter(instance=instance, kind=kind, enabled=True)
+    The body is built now, in the format the instance chose in its Webhooks
+    tab: PlugMessage's envelope, or Z-API's callback (webhooks/zapi.py; in
+    that format a failed message.status is a DeliveryCallback and goes to the
+    message.sent URL). With "notify sent by me" on, a message.sent is also
+    announced as a message.received with from_me true (Z-API's
+    notifySentByMe), when a message.received URL is active.
+
+    Call it inside the transaction of the change it announces: the events and
+    their deliveries commit or roll back with it, and the delivery task is
+    only enqueued after commit. Returns the first event stored, or None when
+    no endpoint listens (nothing is stored then)."""
+    listening = {kind, *_ALSO_LISTENING.get(kind, ())}
+    endpoints = {
+        endpoint.kind: endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            instance=instance, kind__in=listening, enabled=True
+        )
         .exclude(url="")
         .filter(disabled_at__isnull=True)
-        .first()
-    )
-    if endpoint is None:
+    }
+    if not endpoints:
         return None
-    event = WebhookEvent.objects.create(
-        instance=instance, kind=kind, payload=_payload(instance, kind, data)
+    settings_row = WebhookSettings.objects.filter(instance_id=instance.pk).first()
+    payload_format = (
+        settings_row.payload_format if settings_row else PayloadFormat.PLUGMESSAGE
     )
-    WebhookDelivery.objects.create(
-        event=event, endpoint=endpoint, next_attempt_at=event.created_at
-    )
-    _drain_soon()
-    return event
+    announcements = [
+        (
+            zapi.kind_for(kind, data) if payload_format == PayloadFormat.ZAPI else kind,
+            kind,
+            data,
+        )
+    ]
+    if (
+        kind == EventKind.MESSAGE_SENT
+        and settings_row
+        and settings_row.notify_sent_by_me
+    ):
+        announcements.append(
+            (
+                EventKind.MESSAGE_RECEIVED,
+                EventKind.MESSAGE_RECEIVED,
+                sent_as_received(instance=instance, data=data),
+            )
+        )
+    first = None
+    for target, announced_kind, announced in announcements:
+        endpoint = endpoints.get(target)
+        if endpoint is None:
+            continue
+        event = WebhookEvent.objects.create(
+            instance=instance,
+            kind=target,
+            payload=payload_build(
+                instance=instance,
+                kind=announced_kind,
+                data=announced,
+                payload_format=payload_format,
+            ),
+        )
+        WebhookDelivery.objects.create(
+            event=event, endpoint=endpoint, next_attempt_at=event.created_at
+        )
+        first = first or event
+    if first is not None:
+        _drain_soon()
+    return first
 
 
-def _payload(instance, kind: str, data: dict) -> dict:
+# The other URLs an event may be announced on: a message sent by the
+# instance as a received one (notify sent by me); a failed send as Z-API's
+# DeliveryCallback, on the message.sent URL.
+_ALSO_LISTENING = {
+    EventKind.MESSAGE_SENT: (EventKind.MESSAGE_RECEIVED,),
+    EventKind.MESSAGE_STATUS: (EventKind.MESSAGE_SENT,),
+}
+
+
+def payload_build(
+    *, instance, kind: str, data: dict, payload_format: str, now=None
+) -> dict:
+    """The whole body of an event of `kind`, in `payload_format`."""
+    if payload_format == PayloadFormat.ZAPI:
+        return zapi.payload(instance=instance, kind=kind, data=data, now=now)
+    return _payload(instance, kind, data, now=now)
+
+
+def _payload(instance, kind: str, data: dict, now=None) -> dict:
     return {
         "type": kind,
-        "timestamp": timezone.now().isoformat(),
+        "timestamp": (now or timezone.now()).isoformat(),
         "instance_id": str(instance.pk),
         "data": data,
     }
+
+
+def sent_as_received(*, instance, data: dict, now=None) -> dict:
+    """A message.sent's `data` told as a message.received (from_me true), in
+    the terms of the received ones: `message_id` is WhatsApp's id, `from` the
+    instance's number and `to` the contact. The media of a sent message is
+    not linked (no `media`)."""
+    content = dict(data.get("content") or {})
+    kind = data.get("kind") or "text"
+    text = data.get("text") or ""
+    reply_to = data.get("reply_to") or ""
+    if kind in ("image", "video", "document") and text:
+        content.setdefault("caption", text)
+    if kind == "location" and "title" in content:
+        content.setdefault("name", content.pop("title"))
+    if kind == "contact" and "vcard" not in content:
+        content["vcard"] = _vcard(content.get("name", ""), content.get("phone", ""))
+    if kind == "reaction":
+        content = {
+            "emoji": content.get("emoji", ""),
+            "reaction_to": reply_to,
+            "reaction_to_from_me": False,
+        }
+        reply_to = ""
+    received = {
+        "message_id": data.get("whatsapp_message_id") or data.get("message_id", ""),
+        "from": instance.phone_number or "",
+        "to": data.get("to", ""),
+        "text": text,
+        "kind": kind,
+        "from_me": True,
+        "sender_name": "",
+        "timestamp": (now or timezone.now()).isoformat(),
+        "content": content,
+    }
+    if reply_to:
+        received["reply_to"] = reply_to
+    return received
+
+
+def _vcard(name: str, phone: str) -> str:
+    number = "".join(c for c in phone if c.isdigit())
+    return (
+        "BEGIN:VCARD\nVERSION:3.0\n"
+        f"FN:{name}\nTEL;type=CELL;waid={number}:+{number}\nEND:VCARD"
+    )
 
 
 @lru_cache(maxsize=256)
@@ -487,9 +600,18 @@ def webhook_deliveries_sweep() -> int:
 
 
 @transaction.atomic
-def webhook_endpoints_save(*, instance, values: dict[str, tuple[str, bool]]) -> None:
-    """Save the URL and switch of each event kind. A changed URL clears a
-    disabled state: the customer has fixed what was failing."""
+def webhook_endpoints_save(
+    *,
+    instance,
+    values: dict[str, tuple[str, bool]],
+    payload_format: str | None = None,
+    notify_sent_by_me: bool | None = None,
+) -> None:
+    """Save the URL and switch of each event kind given, and the payload
+    format and "notify sent by me" when given (None leaves them as they are).
+    A changed URL clears a disabled state: the customer has fixed what was
+    failing. The URLs are saved as given: check them first (the tab's form,
+    or `webhook_urls_set`)."""
     for kind, (url, enabled) in values.items():
         endpoint, _created = WebhookEndpoint.objects.get_or_create(
             instance=instance, kind=kind
@@ -502,6 +624,57 @@ def webhook_endpoints_save(*, instance, values: dict[str, tuple[str, bool]]) -> 
         endpoint.url = url
         endpoint.enabled = enabled
         endpoint.save()
+    changes = {
+        name: value
+        for name, value in (
+            ("payload_format", payload_format),
+            ("notify_sent_by_me", notify_sent_by_me),
+        )
+        if value is not None
+    }
+    if changes:
+        row = webhook_settings_get(instance_id=instance.pk)
+        WebhookSettings.objects.filter(pk=row.pk).update(**changes)
+
+
+class WebhookURLRefused(ValueError):
+    """A webhook URL the guard refuses; the message says why, in Portuguese."""
+
+
+def webhook_url_check(url: str) -> str:
+    """The URL, stripped, if webhooks may be sent to it (empty is allowed: it
+    clears). Raises WebhookURLRefused as the tab's form would."""
+    url = (url or "").strip()
+    if not url:
+        return url
+    if len(url) > URL_MAX_LENGTH:
+        raise WebhookURLRefused(
+            _("A URL passa de %(max)d caracteres.") % {"max": URL_MAX_LENGTH}
+        )
+    try:
+        sender.url_check(url)
+    except sender.UnsafeURL as error:
+        raise WebhookURLRefused(str(error)) from error
+    return url
+
+
+URL_MAX_LENGTH = 2000
+
+
+def webhook_urls_set(
+    *, instance, kinds, url: str, notify_sent_by_me: bool | None = None
+) -> None:
+    """Point every event kind of `kinds` at `url` and turn them on (an empty
+    url clears them), and set "notify sent by me" when given: the API's
+    update-webhook-* routes. Checked by the same guard as the tab
+    (WebhookURLRefused, nothing saved); the payload format is not touched:
+    it is chosen in the tab. Atomic."""
+    url = webhook_url_check(url)
+    webhook_endpoints_save(
+        instance=instance,
+        values={kind: (url, True) for kind in kinds},
+        notify_sent_by_me=notify_sent_by_me,
+    )
 
 
 def webhook_secret_rotate(*, instance) -> WebhookSettings:
@@ -520,22 +693,27 @@ def webhook_secret_rotate(*, instance) -> WebhookSettings:
 
 
 def webhook_test_send(*, instance, kind: str) -> WebhookAttempt:
-    """Send a sample event of `kind` now, once, and return the attempt (for
-    "Enviar teste"). Logged in "Entregas" as a test; never retried."""
+    """Send a sample event of `kind` now, once, in the instance's payload
+    format, and return the attempt (for "Enviar teste"). Logged in
+    "Entregas" as a test; never retried."""
     endpoint = WebhookEndpoint.objects.get(instance=instance, kind=kind)
+    settings_row = webhook_settings_get(instance_id=instance.pk)
     with transaction.atomic():
         event = WebhookEvent.objects.create(
             instance=instance,
             kind=kind,
-            payload=_payload(instance, kind, sample_data(kind)),
+            payload=payload_build(
+                instance=instance,
+                kind=kind,
+                data=sample_data(kind),
+                payload_format=settings_row.payload_format,
+            ),
         )
         delivery = WebhookDelivery.objects.create(
             event=event, endpoint=endpoint, is_test=True
         )
     delivery.endpoint = endpoint
-    _delivery, attempt, body, headers = _prepare(
-        delivery, webhook_settings_get(instance_id=instance.pk)
-    )
+    _delivery, attempt, body, headers = _prepare(delivery, settings_row)
     result = sender.post(endpoint.url, body, headers)
     _attempt_fill(attempt, result)
     with transaction.atomic():
@@ -594,34 +772,222 @@ def webhook_failures_replay(*, instance, since: datetime) -> int:
     return count
 
 
-def example_payload(kind: str) -> dict:
-    """A whole example body of `kind`, as the docs show it."""
-    return {
-        "type": kind,
-        "timestamp": "2026-11-26T14:05:09.123456+00:00",
-        "instance_id": "0b7c5e2a-4d1f-4c3e-9a8b-7f6e5d4c3b2a",
-        "data": sample_data(kind),
-    }
+EXAMPLE_AT = datetime(2026, 11, 26, 14, 5, 9, 123456, tzinfo=UTC)
+EXAMPLE_INSTANCE = SimpleNamespace(
+    pk="0b7c5e2a-4d1f-4c3e-9a8b-7f6e5d4c3b2a", phone_number="+5511912345678"
+)
 
 
-def sample_data(kind: str) -> dict:
-    """An example `data` of each kind: for "Enviar teste" and the docs."""
-    return {
-        EventKind.MESSAGE_RECEIVED: {
+def example_payload(kind: str, variant: str = "") -> dict:
+    """A whole example body of `kind` in PlugMessage's format, as the docs
+    show it."""
+    return payload_build(
+        instance=EXAMPLE_INSTANCE,
+        kind=kind,
+        data=sample_data(kind, variant),
+        payload_format=PayloadFormat.PLUGMESSAGE,
+        now=EXAMPLE_AT,
+    )
+
+
+def zapi_examples() -> list[tuple[str, str, dict]]:
+    """(anchor, title, body) of one example of each Z-API callback, built by
+    the same code as the real ones, for the docs."""
+    kinds = [
+        ("text", _("texto")),
+        ("image", _("imagem")),
+        ("audio", _("áudio")),
+        ("video", _("vídeo")),
+        ("document", _("documento")),
+        ("location", _("localização")),
+        ("contact", _("contato")),
+        ("reaction", _("reação")),
+        ("sticker", _("figurinha")),
+    ]
+    cases = [
+        (
+            f"zapi-received-{kind}",
+            _("Mensagem recebida: %(kind)s") % {"kind": label},
+            EventKind.MESSAGE_RECEIVED,
+            sample_data(EventKind.MESSAGE_RECEIVED, kind),
+        )
+        for kind, label in kinds
+    ]
+    cases += [
+        (
+            "zapi-received-from-me",
+            _("Mensagem enviada pela instância (avisar as enviadas por mim)"),
+            EventKind.MESSAGE_RECEIVED,
+            sent_as_received(
+                instance=EXAMPLE_INSTANCE,
+                data=sample_data(EventKind.MESSAGE_SENT),
+                now=EXAMPLE_AT,
+            ),
+        ),
+        (
+            "zapi-delivery",
+            _("Mensagem enviada"),
+            EventKind.MESSAGE_SENT,
+            sample_data(EventKind.MESSAGE_SENT),
+        ),
+        (
+            "zapi-delivery-error",
+            _("Falha no envio"),
+            EventKind.MESSAGE_STATUS,
+            sample_data(EventKind.MESSAGE_STATUS, "failed"),
+        ),
+        (
+            "zapi-message-status",
+            _("Status da mensagem"),
+            EventKind.MESSAGE_STATUS,
+            sample_data(EventKind.MESSAGE_STATUS),
+        ),
+    ]
+    cases += [
+        (
+            f"zapi-{kind.value.replace('.', '-')}",
+            kind.label,
+            kind,
+            sample_data(kind),
+        )
+        for kind in (
+            EventKind.CONNECTED,
+            EventKind.DISCONNECTED,
+            EventKind.CHAT_PRESENCE,
+        )
+    ]
+    return [
+        (
+            anchor,
+            str(title),
+            zapi.payload(
+                instance=EXAMPLE_INSTANCE, kind=kind, data=data, now=EXAMPLE_AT
+            ),
+        )
+        for anchor, title, kind, data in cases
+    ]
+
+
+_MEDIA_BASE = "https://app.plugmessage.com.br/midia/7Kq2xYw9/"
+_RECEIVED_KINDS = {
+    "text": {"text": "Olá! Quero saber o horário de atendimento.", "content": {}},
+    "image": {
+        "text": "Esta é a peça que eu quero.",
+        "media": {
+            "url": _MEDIA_BASE + "foto.jpg",
+            "mime_type": "image/jpeg",
+            "file_name": "foto.jpg",
+            "size": 48213,
+        },
+        "content": {
+            "caption": "Esta é a peça que eu quero.",
+            "width": 1080,
+            "height": 1350,
+        },
+    },
+    "audio": {
+        "media": {
+            "url": _MEDIA_BASE + "audio.ogg",
+            "mime_type": "audio/ogg; codecs=opus",
+            "file_name": "audio.ogg",
+            "size": 18345,
+        },
+        "content": {"ptt": True, "seconds": 7},
+    },
+    "video": {
+        "text": "Olha como ficou.",
+        "media": {
+            "url": _MEDIA_BASE + "video.mp4",
+            "mime_type": "video/mp4",
+            "file_name": "video.mp4",
+            "size": 1843201,
+        },
+        "content": {"caption": "Olha como ficou.", "seconds": 12},
+    },
+    "document": {
+        "media": {
+            "url": _MEDIA_BASE + "orcamento.pdf",
+            "mime_type": "application/pdf",
+            "file_name": "orcamento.pdf",
+            "size": 90412,
+        },
+        "content": {
+            "file_name": "orcamento.pdf",
+            "title": "Orçamento",
+            "page_count": 2,
+        },
+    },
+    "location": {
+        "content": {
+            "latitude": -23.561414,
+            "longitude": -46.655881,
+            "name": "Loja Paulista",
+            "address": "Av. Paulista, 1000 - Bela Vista, São Paulo - SP",
+            "url": "",
+        }
+    },
+    "contact": {
+        "content": {
+            "name": "João Lima",
+            "phone": "+5511976543210",
+            "vcard": (
+                "BEGIN:VCARD\nVERSION:3.0\nFN:João Lima\n"
+                "TEL;type=CELL;waid=5511976543210:+55 11 97654-3210\nEND:VCARD"
+            ),
+        }
+    },
+    "reaction": {
+        "content": {
+            "emoji": "👍",
+            "reaction_to": "3EB0A1B2C3D4E5F6A7B8",
+            "reaction_to_from_me": True,
+        }
+    },
+    "sticker": {
+        "media": {
+            "url": _MEDIA_BASE + "figurinha.webp",
+            "mime_type": "image/webp",
+            "file_name": "figurinha.webp",
+            "size": 20480,
+        },
+        "content": {},
+    },
+}
+_SENT = {
+    "message_id": "5f1d0c8e-6a3b-4f7e-9c2d-1b8a7e6f5d4c",
+    "whatsapp_message_id": "3EB0A1B2C3D4E5F6A7B8",
+    "zaap_id": "5F1D0C8E6A3B4F7E9C2D1B8A7E6F5D4C",
+    "to": "+5511987654321",
+    "kind": "text",
+}
+
+
+def sample_data(kind: str, variant: str = "") -> dict:
+    """An example `data` of each kind, in the shapes the real events carry:
+    for "Enviar teste" and the docs (both formats are built from it). For
+    message.received `variant` is the message's kind (text by default); for
+    message.status it is the status (read by default)."""
+    if kind == EventKind.MESSAGE_RECEIVED:
+        variant = variant or "text"
+        return {
             "message_id": "3EB0C431D5A1B2C3D4E5",
             "from": "+5511987654321",
-            "text": "Olá! Quero saber o horário de atendimento.",
-        },
-        EventKind.MESSAGE_SENT: {
-            "message_id": "3EB0A1B2C3D4E5F6A7B8",
-            "to": "+5511987654321",
-            "text": "Nosso horário é das 8h às 18h.",
-        },
-        EventKind.MESSAGE_STATUS: {
-            "message_id": "3EB0A1B2C3D4E5F6A7B8",
-            "to": "+5511987654321",
-            "status": "read",
-        },
+            "text": "",
+            "kind": variant,
+            "from_me": False,
+            "sender_name": "Maria Souza",
+            "timestamp": "2026-11-26T14:05:08+00:00",
+            **_RECEIVED_KINDS[variant],
+        }
+    if kind == EventKind.MESSAGE_SENT:
+        return {**_SENT, "text": "Nosso horário é das 8h às 18h."}
+    if kind == EventKind.MESSAGE_STATUS:
+        status = variant or "read"
+        data = {**_SENT, "status": status}
+        if status == "failed":
+            data["error"] = "Este número não tem WhatsApp."
+        return data
+    return {
         EventKind.CONNECTED: {"phone": "+5511912345678", "state": "connected"},
         EventKind.DISCONNECTED: {
             "phone": "+5511912345678",

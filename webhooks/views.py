@@ -30,13 +30,13 @@ def _get_delivery_for_user(request: HttpRequest, instance_id, delivery_id: int):
     return instance, delivery
 
 
-def _tab_context(instance, form) -> dict:
+def _tab_context(instance, form, settings_row) -> dict:
     endpoints = selectors.endpoints_for_instance(instance)
     return {
         "instance": instance,
         "form": form,
         "tab": "webhooks",
-        "secret": services.webhook_settings_get(instance_id=instance.pk).secret,
+        "secret": settings_row.secret,
         "disabled": [e for e in endpoints if e.disabled_at],
         "replay_form": ReplayForm(),
     }
@@ -47,12 +47,19 @@ def _tab_context(instance, form) -> dict:
 def webhooks_edit(request: HttpRequest, instance_id) -> HttpResponse:
     instance = _get_instance_for_user(request, instance_id)
     endpoints = selectors.endpoints_for_instance(instance)
-    form = EndpointsForm(request.POST or None, endpoints=endpoints)
+    settings_row = services.webhook_settings_get(instance_id=instance.pk)
+    form = EndpointsForm(
+        request.POST or None, endpoints=endpoints, settings=settings_row
+    )
     if request.method == "POST" and form.is_valid():
-        services.webhook_endpoints_save(instance=instance, values=form.values())
+        services.webhook_endpoints_save(
+            instance=instance, values=form.values(), **form.settings_values()
+        )
         messages.success(request, _("Webhooks salvos."))
         return redirect("webhooks:edit", instance.pk)
-    return render(request, "webhooks/edit.html", _tab_context(instance, form))
+    return render(
+        request, "webhooks/edit.html", _tab_context(instance, form, settings_row)
+    )
 
 
 @login_required
@@ -65,16 +72,24 @@ def webhook_test(request: HttpRequest, instance_id, kind: str) -> HttpResponse:
     attempt = (
         services.webhook_test_send(instance=instance, kind=kind) if endpoint else None
     )
-    context = {"attempt": attempt, "kind": kind}
+    # What was posted, in the instance's format: the example a customer
+    # checks their receiver against.
+    sent_body = _json(attempt.delivery.event.payload) if attempt else ""
+    context = {"attempt": attempt, "kind": kind, "sent_body": sent_body}
     if request.htmx:
         return render(request, "webhooks/_test_result.html", context)
     # Without JavaScript the whole form came along: show it again as typed,
     # with the result, rather than lose unsaved changes.
+    settings_row = services.webhook_settings_get(instance_id=instance.pk)
     form = EndpointsForm(
-        request.POST, endpoints=selectors.endpoints_for_instance(instance)
+        request.POST,
+        endpoints=selectors.endpoints_for_instance(instance),
+        settings=settings_row,
     )
     return render(
-        request, "webhooks/edit.html", {**_tab_context(instance, form), "test": context}
+        request,
+        "webhooks/edit.html",
+        {**_tab_context(instance, form, settings_row), "test": context},
     )
 
 
@@ -209,8 +224,17 @@ def delivery_resend(
 @login_required
 @require_GET
 def webhooks_docs(request: HttpRequest) -> HttpResponse:
-    examples = [
-        (kind, json.dumps(services.example_payload(kind), ensure_ascii=False, indent=2))
-        for kind in EventKind
+    examples = [(kind, _json(services.example_payload(kind))) for kind in EventKind]
+    zapi_examples = [
+        (anchor, title, body["type"], _json(body))
+        for anchor, title, body in services.zapi_examples()
     ]
-    return render(request, "webhooks/docs.html", {"examples": examples})
+    return render(
+        request,
+        "webhooks/docs.html",
+        {"examples": examples, "zapi_examples": zapi_examples},
+    )
+
+
+def _json(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, indent=2)
