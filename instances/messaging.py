@@ -387,23 +387,32 @@ def message_send(*, message_id) -> Message | None:
     return message
 
 
-def message_event_data(message: Message) -> dict:
-    """What a message.sent or message.status webhook says of an outgoing
-    message, in both payload formats' terms."""
+def message_event_data(message: Message, *, with_content: bool = True) -> dict:
+    """What a message.sent (with its content) or message.status (without)
+    webhook says of an outgoing message, in both payload formats' terms."""
     data = {
         "message_id": str(message.pk),
         "whatsapp_message_id": message.message_id,
         "zaap_id": message.zaap_id,
         "to": message.to,
         "kind": message.kind,
-        "text": message.text,
     }
+    if not with_content:
+        return data
+    data["text"] = message.text
     if message.content:
         data["content"] = {
             k: v for k, v in message.content.items() if k != "typing_shown"
         }
     if message.reply_to:
         data["reply_to"] = message.reply_to
+    if message.media_id:
+        data["media"] = {
+            "url": media.media_link(message.media, kind=message.kind),
+            "mime_type": message.media.mime_type,
+            "file_name": media.media_file_name(message.media, kind=message.kind),
+            "size": message.media.size,
+        }
     return data
 
 
@@ -671,11 +680,9 @@ def _status_set(
     message.status = status
     message.error = error
     for step in steps:
-        data = {**message_event_data(message), "status": step}
+        data = {**message_event_data(message, with_content=False), "status": step}
         if step == MessageStatus.FAILED and error:
             data["error"] = error
-        data.pop("text", None)
-        data.pop("content", None)
         event_emit(instance=message.instance, kind="message.status", data=data)
     return True
 

@@ -194,8 +194,8 @@ def _payload(instance, kind: str, data: dict, now=None) -> dict:
 def sent_as_received(*, instance, data: dict, now=None) -> dict:
     """A message.sent's `data` told as a message.received (from_me true), in
     the terms of the received ones: `message_id` is WhatsApp's id, `from` the
-    instance's number and `to` the contact. The media of a sent message is
-    not linked (no `media`)."""
+    instance's number and `to` the contact; its media link, when it has one,
+    is the sent message's."""
     content = dict(data.get("content") or {})
     kind = data.get("kind") or "text"
     text = data.get("text") or ""
@@ -226,6 +226,8 @@ def sent_as_received(*, instance, data: dict, now=None) -> dict:
     }
     if reply_to:
         received["reply_to"] = reply_to
+    if data.get("media"):
+        received["media"] = dict(data["media"])
     return received
 
 
