@@ -162,6 +162,22 @@ def _api_error(request: HttpRequest, error: ApiError) -> HttpResponse:
     )
 
 
+def nul_refuse(request: HttpRequest) -> None:
+    """A NUL character anywhere in the request is refused before any handler
+    runs: PostgreSQL cannot store it in text, and no field needs it."""
+    if (
+        b"\\u0000" in request.body
+        or b"\x00" in request.body
+        or "\x00" in request.get_full_path()
+        or "%00" in request.get_full_path()
+    ):
+        raise ApiError(
+            422,
+            "invalid_text",
+            _("O pedido contém um caractere nulo (\\u0000), que não é aceito."),
+        )
+
+
 def instance_for_request(
     request: HttpRequest, instance_id: UUID, token: str | None
 ) -> Instance:
@@ -243,10 +259,12 @@ def action(
         )
 
         def bearer_view(request, instance_id, **params):
+            nul_refuse(request)
             instance = instance_for_request(request, instance_id, None)
             return native.present(handler(request, instance, **params))
 
         def token_view(request, instance_id, token, **params):
+            nul_refuse(request)
             instance = instance_for_request(request, instance_id, token)
             return zapi.present(handler(request, instance, **params))
 

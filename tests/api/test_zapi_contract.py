@@ -429,6 +429,25 @@ def test_delay_out_of_range_is_refused_and_nothing_is_queued(
     assert not Message.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("method", "route", "body"),
+    [
+        ("post", "exclusions", {"phone": "5521998765432", "reason": "a\x00"}),
+        ("put", "profile-name", {"value": "Loja\x00"}),
+        ("put", "update-webhook-received", {"value": "https://a.com.br/\x00"}),
+        ("get", "phone-exists/55219987\x0065432", None),
+        ("delete", "messages?messageId=a%00&phone=5521998765432", None),
+    ],
+)
+def test_a_nul_anywhere_is_422_on_every_route(client, live, method, route, body):
+    kwargs = {"content_type": "application/json"} if body is not None else {}
+    args = (body,) if body is not None else ()
+    response = getattr(client, method)(_url(live, route), *args, **kwargs)
+
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] in ("invalid_text", "invalid_request")
+
+
 def test_a_nul_character_is_refused_with_422_not_500(client, live, queued_tasks):
     for route, fields in (
         ("send-text", {"message": "a\x00b"}),
