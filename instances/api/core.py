@@ -97,6 +97,10 @@ ERRORS = {s: Error for s in (400, 401, 402, 404, 409, 413, 422, 429, 503)}
 ZAPI_ERRORS = {s: ZapiError for s in (400, 401, 402, 404, 409, 413, 422, 429, 503)}
 
 
+def invalid_phone() -> ApiError:
+    return ApiError(422, "invalid_phone", _("Número de telefone inválido."))
+
+
 def is_token_route(request: HttpRequest) -> bool:
     match = getattr(request, "resolver_match", None)
     return bool(match and "token" in match.kwargs)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Schema, Status
 
 from instances import health, selectors
-from instances.api.core import ApiError, PhoneField, Shape, action
+from instances.api.core import ApiError, PhoneField, Shape, action, invalid_phone
 from instances.models import ExclusionEntry, ExclusionSource, Instance
 from instances.phones import phone_to_e164
 
@@ -79,9 +79,7 @@ def exclusion_add(request: HttpRequest, instance: Instance, body: ExclusionIn):
             source=ExclusionSource.API,
         )
     except ValidationError as error:
-        raise ApiError(
-            422, "invalid_phone", _("Número de telefone inválido.")
-        ) from error
+        raise invalid_phone() from error
 
 
 @action(
@@ -96,9 +94,7 @@ def exclusion_remove(request: HttpRequest, instance: Instance, phone: str):
     try:
         e164 = phone_to_e164(phone)
     except ValidationError as error:
-        raise ApiError(
-            422, "invalid_phone", _("Número de telefone inválido.")
-        ) from error
+        raise invalid_phone() from error
     entry = selectors.exclusions_for_instance(instance).filter(phone=e164).first()
     if entry is None:
         raise ApiError(

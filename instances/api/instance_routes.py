@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 
 from instances import services
-from instances.api.core import ApiError, PhonePath, Shape, action, is_token_route
+from instances.api.core import (
+    ApiError,
+    PhonePath,
+    Shape,
+    action,
+    invalid_phone,
+    is_token_route,
+)
 from instances.engines.base import Device, EngineError, EngineUnavailable
 from instances.models import Instance, InstanceState
 from instances.phones import phone_to_e164
@@ -331,9 +338,7 @@ def phone_code(request: HttpRequest, instance: Instance, phone: PhonePath):
     except EngineError as error:
         raise engine_unavailable(error) from error
     except ValidationError as error:
-        raise ApiError(
-            422, "invalid_phone", _("Número de telefone inválido.")
-        ) from error
+        raise invalid_phone() from error
     instance.refresh_from_db()
     if not instance.pairing_code:
         raise ApiError(
@@ -408,9 +413,7 @@ def phone_exists(request: HttpRequest, instance: Instance, phone: PhonePath):
     try:
         e164 = phone_to_e164(phone)
     except ValidationError as error:
-        raise ApiError(
-            422, "invalid_phone", _("Número de telefone inválido.")
-        ) from error
+        raise invalid_phone() from error
     exists, lid = engine_call(services.phone_exists, instance=instance, phone=e164)
     return e164.lstrip("+"), exists, lid
 

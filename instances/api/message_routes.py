@@ -22,7 +22,7 @@ from ninja import Query, Schema, Status
 from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
 from instances import messaging
-from instances.api.core import ApiError, PhoneField, Shape, action
+from instances.api.core import ApiError, PhoneField, Shape, action, invalid_phone
 from instances.api.instance_routes import engine_call, must_be_connected
 from instances.messaging import Draft
 from instances.models import Instance, Message, MessageKind
@@ -424,9 +424,7 @@ def _phone_check(phone: str) -> None:
     try:
         phone_to_e164(phone)
     except ValidationError as error:
-        raise ApiError(
-            422, "invalid_phone", _("Número de telefone inválido.")
-        ) from error
+        raise invalid_phone() from error
 
 
 class DeleteQuery(Schema):
