@@ -221,9 +221,9 @@ def delivery_resend(
     return redirect("webhooks:delivery", instance.pk, again.pk)
 
 
-@login_required
 @require_GET
 def webhooks_docs(request: HttpRequest) -> HttpResponse:
+    """The webhooks guide: public, like the rest of the API docs."""
     examples = [(kind, _json(services.example_payload(kind))) for kind in EventKind]
     zapi_examples = [
         (anchor, title, body["type"], _json(body))

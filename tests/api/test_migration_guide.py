@@ -65,3 +65,10 @@ def test_a_visitor_reads_the_guide_without_logging_in(client):
 def test_the_api_docs_link_to_the_guide(owner_client):
     body = owner_client.get(reverse("api:openapi-view")).content.decode()
     assert reverse("instances:docs_migrate_zapi") in body
+
+
+def test_the_webhooks_guide_is_public_and_points_to_the_migration_guide(client):
+    response = client.get(reverse("webhooks:docs"))
+
+    assert response.status_code == 200
+    assert reverse("instances:docs_migrate_zapi") in response.content.decode()
