@@ -1,16 +1,19 @@
 """Services for messages sent through an instance's API: accept (or refuse
 with a reason), send through the engine from a task, follow the receipts."""
 
+import base64
+import binascii
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
 from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -597,6 +600,40 @@ def queue_for_instance(*, instance: Instance, limit: int = 100) -> list[Message]
     return list(
         _in_queue(instance).select_related("instance").order_by("created_at")[:limit]
     )
+
+
+QUEUE_PAGE_MAX = 30
+
+
+def queue_page(
+    *, instance: Instance, size: int = QUEUE_PAGE_MAX, after: str = ""
+) -> tuple[list[Message], str, bool]:
+    """One page of the queue, oldest first, after the position `after` (the
+    paging state the previous page gave): (messages, next paging state,
+    whether there are more). Raises ValueError for a paging state this
+    function did not give."""
+    waiting = (
+        _in_queue(instance).select_related("instance").order_by("created_at", "pk")
+    )
+    if after:
+        try:
+            stamp, pk = base64.urlsafe_b64decode(after.encode()).decode().split("|")
+            created = datetime.fromisoformat(stamp)
+            last = uuid.UUID(pk)
+        except (ValueError, UnicodeDecodeError, binascii.Error) as error:
+            raise ValueError("unknown paging state") from error
+        waiting = waiting.filter(
+            Q(created_at__gt=created) | Q(created_at=created, pk__gt=last)
+        )
+    size = max(1, min(size, QUEUE_PAGE_MAX))
+    rows = list(waiting[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    state = ""
+    if has_more:
+        mark = f"{rows[-1].created_at.isoformat()}|{rows[-1].pk}"
+        state = base64.urlsafe_b64encode(mark.encode()).decode()
+    return rows, state, has_more
 
 
 def queue_count(*, instance: Instance) -> int:

@@ -504,6 +504,53 @@ def queue(request: HttpRequest, instance: Instance, filters: Query[QueueQuery]):
     return messaging.queue_for_instance(instance=instance, limit=filters.pageSize)
 
 
+class QueuePageIn(Schema):
+    pageSize: StrictInt = Field(30, ge=1, le=30)  # noqa: N815
+    pagingState: StrictStr | None = None  # noqa: N815
+
+
+class QueuePageOut(Schema):
+    messages: list[dict]
+    pagingState: str | None  # noqa: N815
+    hasMore: bool  # noqa: N815
+
+
+def queue_page_out(page: tuple[list[Message], str, bool]) -> dict:
+    messages, state, more = page
+    return {
+        "messages": queue_zapi(messages),
+        "pagingState": state or None,
+        "hasMore": more,
+    }
+
+
+@action(
+    "/queue",
+    summary="Fila em páginas",
+    tag=QUEUE_TAG,
+    native=Shape(("POST",), {200: QueuePageOut}, queue_page_out),
+    zapi=Shape(("POST",), {200: QueuePageOut}, queue_page_out),
+)
+def queue_paged(request: HttpRequest, instance: Instance, body: QueuePageIn):
+    """A fila em páginas de até 30 mensagens: envie o pagingState da página
+    anterior para ler a seguinte; hasMore diz se há mais."""
+    if request.body.strip() and not request.body.lstrip().startswith(b"{"):
+        # Every field has a default: only an object may stand for them.
+        raise ApiError(
+            422, "invalid_request", _("Pedido inválido: o corpo deve ser um objeto.")
+        )
+    try:
+        return messaging.queue_page(
+            instance=instance, size=body.pageSize, after=body.pagingState or ""
+        )
+    except ValueError as error:
+        raise ApiError(
+            422,
+            "invalid_paging_state",
+            _("pagingState inválido: use o da página anterior."),
+        ) from error
+
+
 class CountOut(Schema):
     count: int
 

@@ -485,3 +485,33 @@ class TestClientToken:
     def test_off_by_default_calls_without_it_work(self, client, live):
         client_token_create(user=live.owner)
         assert client.get(_url(live, "status")).status_code == 200
+
+
+def test_the_paged_queue_walks_every_message_once(client, live, queued_tasks):
+    sent = [
+        _assert_sent(
+            _post(
+                client,
+                live,
+                "send-text",
+                {"phone": "5521998765432", "message": f"m{n}", "delayMessage": 5},
+            )
+        )["messageId"]
+        for n in range(5)
+    ]
+
+    seen, state, pages = [], None, 0
+    while True:
+        body = _post(client, live, "queue", {"pageSize": 2, "pagingState": state})
+        assert body.status_code == 200
+        page = body.json()
+        assert set(page) == {"messages", "pagingState", "hasMore"}
+        seen += [m["MessageId"] for m in page["messages"]]
+        pages += 1
+        if not page["hasMore"]:
+            assert page["pagingState"] is None
+            break
+        state = page["pagingState"]
+    assert (seen, pages) == (sent, 3)
+    bad = _post(client, live, "queue", {"pagingState": "nao-e-meu"})
+    assert bad.status_code == 422 and bad.json()["error"]
