@@ -470,8 +470,12 @@ def _claim(now: datetime, *, delivery_id: int | None = None) -> list[WebhookDeli
         ids = (
             [first] if first and due.filter(pk=first).update(locked_until=lease) else []
         )
+    # Posted in the order the events happened (a message's sent, delivered,
+    # read), not in whatever order the database returns the batch.
     claimed = list(
-        WebhookDelivery.objects.select_related("event", "endpoint").filter(pk__in=ids)
+        WebhookDelivery.objects.select_related("event", "endpoint")
+        .filter(pk__in=ids)
+        .order_by("next_attempt_at", "event__created_at", "pk")
     )
     for delivery in claimed:
         delivery.lease = lease

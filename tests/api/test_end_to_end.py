@@ -84,8 +84,12 @@ def _path(url: str) -> str:
 
 
 def _bodies(receiver) -> list[dict]:
+    """What the receiver got, in the order the events happened: the drains
+    post from two threads, so arrival order may differ by a hair; each body
+    carries its moment (`timestamp`, Z-API's `momment`) to order them by."""
     assert all(r.verified for r in receiver.received)
-    return [json.loads(r.body) for r in receiver.received]
+    bodies = [json.loads(r.body) for r in receiver.received]
+    return sorted(bodies, key=lambda b: b.get("timestamp") or b.get("momment"))
 
 
 def test_every_kind_sent_delivered_read_in_the_plugmessage_format(
