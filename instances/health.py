@@ -36,7 +36,21 @@ def opt_out_words(instance: Instance) -> set[str]:
 
 
 def is_excluded(instance: Instance, phone_e164: str) -> bool:
+    """Whether the number is on the instance's exclusion list: the answer
+    read with the instance itself when it was (exclusion_remember), else one
+    query."""
+    known = instance.__dict__.get("_exclusion_known")
+    if known and known[0] == phone_e164:
+        return known[1]
     return ExclusionEntry.objects.filter(instance=instance, phone=phone_e164).exists()
+
+
+def exclusion_remember(instance: Instance, phone_e164: str, excluded: bool) -> None:
+    """Keep an answer read with the instance on it, so
+    is_excluded(instance, phone_e164) needs no query of its own. Good for
+    the request or task that read it: the list may change afterwards, and
+    the worker checks again before it sends."""
+    instance._exclusion_known = (phone_e164, bool(excluded))
 
 
 def exclusion_add(
