@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from celery import current_app
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -163,6 +163,20 @@ def message_accept(*, instance: Instance, phone: str, draft: Draft) -> Message:
             )
         except media.MediaRefused as refused:
             raise SendRefused(refused.status, refused.code, refused.message) from None
+    options = {
+        "kind": draft.kind,
+        "content": draft.content,
+        "media_url": "" if checked else draft.media,
+        "reply_to": draft.reply_to,
+        "delay_message": draft.delay_message,
+        "delay_typing": draft.delay_typing,
+    }
+    if checked is None and connection.vendor == "postgresql":
+        # The common case in one statement: the warm-up count and the row.
+        message = _message_new(instance, to, draft.text, **options)
+        if health.warmup_take_inserting(instance, message):
+            transaction.on_commit(messages_dispatch_request, robust=True)
+            return message
     with transaction.atomic():
         if not health.warmup_take(instance):
             raise SendRefused(
@@ -178,18 +192,7 @@ def message_accept(*, instance: Instance, phone: str, draft: Draft) -> Message:
         stored = (
             media.media_store(instance=instance, media=checked) if checked else None
         )
-        message = _queue(
-            instance,
-            to,
-            draft.text,
-            kind=draft.kind,
-            content=draft.content,
-            media_file=stored,
-            media_url="" if checked else draft.media,
-            reply_to=draft.reply_to,
-            delay_message=draft.delay_message,
-            delay_typing=draft.delay_typing,
-        )
+        message = _queue(instance, to, draft.text, media_file=stored, **options)
     return message
 
 
@@ -237,7 +240,7 @@ def _draft_check(draft: Draft) -> None:
             )
 
 
-def _queue(
+def _message_new(
     instance: Instance,
     to: str,
     text: str,
@@ -251,8 +254,9 @@ def _queue(
     delay_message: int = 0,
     delay_typing: int = 0,
 ) -> Message:
+    """A queued message, not saved yet."""
     now = timezone.now()
-    message = Message.objects.create(
+    return Message(
         instance=instance,
         to=to,
         text=text,
@@ -266,6 +270,11 @@ def _queue(
         typing_seconds=delay_typing,
         created_at=now,
     )
+
+
+def _queue(instance: Instance, to: str, text: str, **options) -> Message:
+    message = _message_new(instance, to, text, **options)
+    message.save(force_insert=True)
     transaction.on_commit(messages_dispatch_request, robust=True)
     return message
 

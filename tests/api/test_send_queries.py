@@ -1,5 +1,8 @@
 """What one accepted send costs the database, and that the cheap way keeps
-every check: the token lookup also reads the exclusion list."""
+every check: the token lookup also reads the exclusion list, and on
+PostgreSQL the warm-up count and the message are one statement."""
+
+from functools import partial
 
 import pytest
 import time_machine
@@ -7,15 +10,18 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.services import client_token_create, client_token_enable
-from instances import health
+from instances import health, messaging
+from instances.messaging import Draft
 from instances.models import DailySends, Instance, Message
+from tests.helpers import at_the_same_moment
 
 pytestmark = pytest.mark.django_db
 
-# One accepted send, once today's count exists: the lookup (token,
-# Client-Token owner and exclusion list in one query), then the count and the
-# write in a transaction (its savepoint in a test).
-QUERIES = {"postgresql": 5, "sqlite": 5}
+# One accepted send, once today's count exists: on PostgreSQL the lookup
+# (token, Client-Token owner and exclusion list in one query) and one
+# statement counting the send and writing the message; elsewhere the lookup,
+# then the count and the write in a transaction (its savepoint in a test).
+QUERIES = {"postgresql": 2, "sqlite": 5}
 
 
 def _send(client, instance, phone="5521998765432", **headers):
@@ -107,3 +113,63 @@ def test_a_new_day_starts_a_new_count(client, live, queued_tasks):
     with time_machine.travel(timezone.now() + timezone.timedelta(days=1)):
         assert _send(client, live).status_code == 202
     assert sorted(DailySends.objects.values_list("count", flat=True)) == [1, 1]
+
+
+@pytest.fixture
+def postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "the single statement is PostgreSQL's (make test with DATABASE_URL)"
+        )
+
+
+def test_the_single_statement_writes_the_message_as_the_orm_would(
+    live, queued_tasks, postgresql
+):
+    messaging.message_accept(
+        instance=live, phone="5521998765432", draft=Draft(text="primeiro")
+    )
+    draft = Draft(
+        text="segundo",
+        content={"a": [1, "b"]},
+        reply_to="3EB0AAAA",
+        delay_message=5,
+        delay_typing=3,
+    )
+    message = messaging.message_accept(
+        instance=live, phone="5521998765432", draft=draft
+    )
+    assert not message._state.adding
+    stored = Message.objects.get(pk=message.pk)
+    for field in Message._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(message, field.attname), (
+            field.name
+        )
+    assert stored.send_after > stored.created_at
+
+
+def test_the_single_statement_inserts_nothing_without_a_count_or_room(live, postgresql):
+    message = messaging._message_new(live, "+5521998765432", "oi")
+    assert not health.warmup_take_inserting(live, message)  # no count yet today
+    DailySends.objects.create(instance=live, day=timezone.localdate(), count=20)
+    assert not health.warmup_take_inserting(live, message)  # the limit: 20
+    assert not Message.objects.exists()
+    assert DailySends.objects.get(instance=live).count == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thirty_parallel_sends_in_one_statement_each_stop_at_the_limit(
+    live, postgresql
+):
+    Instance.objects.filter(pk=live.pk).update(warmup_plan=[20])
+    live.refresh_from_db()
+    send = partial(
+        messaging.message_send_text, instance=live, phone="5521998765432", text="oi"
+    )
+    send()  # today's count exists: every send below takes the single statement
+    sent, refused = at_the_same_moment([send for _ in range(30)])
+
+    assert len(sent) == 19
+    assert [error.status for error in refused] == [429] * 11
+    assert Message.objects.filter(instance=live).count() == 20
+    assert DailySends.objects.get(instance=live).count == 20
