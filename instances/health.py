@@ -2,13 +2,14 @@
 opt-out words, the warm-up (maturação) limit and the 24-hour wait."""
 
 import csv
+import functools
 import io
 import unicodedata
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,21 @@ def opt_out_words(instance: Instance) -> set[str]:
 
 
 def is_excluded(instance: Instance, phone_e164: str) -> bool:
+    """Whether the number is on the instance's exclusion list: the answer
+    read with the instance itself when it was (exclusion_remember), else one
+    query."""
+    known = instance.__dict__.get("_exclusion_known")
+    if known and known[0] == phone_e164:
+        return known[1]
     return ExclusionEntry.objects.filter(instance=instance, phone=phone_e164).exists()
+
+
+def exclusion_remember(instance: Instance, phone_e164: str, excluded: bool) -> None:
+    """Keep an answer read with the instance on it, so
+    is_excluded(instance, phone_e164) needs no query of its own. Good for
+    the request or task that read it: the list may change afterwards, and
+    the worker checks again before it sends."""
+    instance._exclusion_known = (phone_e164, bool(excluded))
 
 
 def exclusion_add(
@@ -205,6 +220,49 @@ def warmup_take(instance: Instance) -> bool:
         return True
     DailySends.objects.get_or_create(instance=instance, day=today)  # a new day
     return bool(todays.filter(count__lt=limit).update(count=F("count") + 1))
+
+
+def warmup_take_inserting(instance: Instance, row: Model) -> bool:
+    """PostgreSQL: count one send against today's limit and insert `row` (a
+    new, unsaved model instance) in one statement, atomic by itself (a
+    data-modifying CTE: the INSERT reads the UPDATE's result), so the
+    request needs neither a transaction nor a second round trip. True when
+    both happened. False when today's count has no row yet or is at the
+    limit: nothing was counted or inserted, and the caller goes the general
+    way (warmup_take, then its own insert, in a transaction), which tells
+    the two apart. `row`'s primary key is set in Python (a UUID)."""
+    if row.pk is None:
+        raise ValueError("warmup_take_inserting needs a primary key set in Python")
+    fields, sql = _warmup_insert_sql(type(row))
+    values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [instance.pk, _today(), warmup_limit(instance), *values])
+        inserted = cursor.rowcount == 1
+    if inserted:
+        row._state.adding = False
+        row._state.db = connection.alias
+    return inserted
+
+
+@functools.cache
+def _warmup_insert_sql(model: type[Model]) -> tuple[list, str]:
+    """The fields of `model` and the statement of warmup_take_inserting for
+    it (written once: the models do not change while the process runs)."""
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
+    quote = connection.ops.quote_name
+    # INSERT ... SELECT types its values from the expressions, not from the
+    # columns as INSERT ... VALUES does: each one is cast to its column's type.
+    selected = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+    # Table and column names come from the models; every value is bound.
+    sql = (
+        f"WITH taken AS (UPDATE {quote(DailySends._meta.db_table)}"  # noqa: S608
+        " SET count = count + 1"
+        " WHERE instance_id = %s AND day = %s AND count < %s RETURNING 1)"
+        f" INSERT INTO {quote(model._meta.db_table)}"
+        f" ({', '.join(quote(f.column) for f in fields)})"
+        f" SELECT {selected} FROM taken"
+    )
+    return fields, sql
 
 
 def activated_recently(instance: Instance, now: datetime | None = None) -> bool:

@@ -1,16 +1,19 @@
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Max, QuerySet
 
 from accounts.models import User
-from instances import media
+from instances import health, media
 from instances.models import (
     ExclusionEntry,
     Instance,
     InstanceEvent,
     MessageKind,
     SimulatedMessage,
+    token_digest,
 )
 
 
@@ -107,4 +110,59 @@ def simulated_conversation(
         contact=contact,
         messages=shown,
         version=hashlib.blake2s(seen.encode(), digest_size=8).hexdigest(),
+    )
+
+
+def instance_for_token(token: str, *, recipient: str | None = None) -> Instance | None:
+    """The instance whose token digest matches `token`'s (the caller still
+    compares the tokens themselves), or None. Its owner comes with what the
+    API checks on every call, the Client-Token's switch and digest (other
+    fields of the owner load when first read). Given the `recipient` of a
+    send (E.164), the same query also reads whether that number is on the
+    instance's exclusion list (health.is_excluded then needs no query).
+
+    One query, written once per process: the API's hottest path, where
+    building the same query through the ORM on every call (a join and a
+    subquery) cost more than the rest of the lookup."""
+    found = next(
+        iter(
+            Instance.objects.raw(
+                _instance_for_token_sql(), [recipient or "", token_digest(token)]
+            )
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    known = {
+        "id": found.owner_id,
+        "client_token_enabled": bool(found.owner_client_token_enabled),
+        "client_token_digest": found.owner_client_token_digest,
+    }
+    # from_db takes the values in the order of the model's fields.
+    names = [f.attname for f in User._meta.concrete_fields if f.attname in known]
+    found.owner = User.from_db(DEFAULT_DB_ALIAS, names, [known[n] for n in names])
+    if recipient:
+        health.exclusion_remember(found, recipient, bool(found.recipient_excluded))
+    return found
+
+
+@functools.cache
+def _instance_for_token_sql() -> str:
+    q = connection.ops.quote_name
+
+    def column(model, name: str) -> str:
+        return q(model._meta.get_field(name).column)
+
+    return (
+        "SELECT i.*,"  # noqa: S608 - names from the models, values bound
+        f" u.{column(User, 'client_token_enabled')} AS owner_client_token_enabled,"
+        f" u.{column(User, 'client_token_digest')} AS owner_client_token_digest,"
+        f" EXISTS (SELECT 1 FROM {q(ExclusionEntry._meta.db_table)} e"
+        f" WHERE e.{column(ExclusionEntry, 'instance')} = i.{column(Instance, 'id')}"
+        f" AND e.{column(ExclusionEntry, 'phone')} = %s) AS recipient_excluded"
+        f" FROM {q(Instance._meta.db_table)} i"
+        f" JOIN {q(User._meta.db_table)} u"
+        f" ON u.{column(User, 'id')} = i.{column(Instance, 'owner')}"
+        f" WHERE i.{column(Instance, 'token_digest')} = %s"
     )

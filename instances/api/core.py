@@ -28,7 +28,9 @@ from ninja.openapi.docs import Swagger
 from pydantic import Field, StrictInt, StrictStr
 
 from accounts.services import client_token_allows
-from instances.models import Instance, token_digest
+from instances import selectors
+from instances.models import Instance
+from instances.phones import phone_to_e164
 
 # A phone as people and Z-API clients write it: digits with a country code,
 # perhaps with +, spaces, dots, dashes or parentheses.
@@ -183,18 +185,25 @@ def nul_refuse(request: HttpRequest) -> None:
 
 
 def instance_for_request(
-    request: HttpRequest, instance_id: UUID, token: str | None
+    request: HttpRequest,
+    instance_id: UUID,
+    token: str | None,
+    *,
+    recipient: object = None,
 ) -> Instance:
     """The instance the token opens. A token that opens none → 401; one that
     opens another instance → 404, with no hint that this ID exists; a
-    missing or wrong Client-Token, when the account turned it on → 401."""
+    missing or wrong Client-Token, when the account turned it on → 401.
+
+    With the `recipient` of a send, the same query also reads whether that
+    number is on the instance's exclusion list (health.is_excluded then
+    needs no query); a number that does not parse is left for the send's own
+    checks to refuse, in their order."""
     if token is None:
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     found = (
-        Instance.objects.select_related("owner")
-        .filter(token_digest=token_digest(token))
-        .first()
+        selectors.instance_for_token(token, recipient=_e164_or_none(recipient))
         if token
         else None
     )
@@ -216,6 +225,15 @@ def instance_for_request(
     return found
 
 
+def _e164_or_none(phone: object) -> str | None:
+    if phone is None:
+        return None
+    try:
+        return phone_to_e164(str(phone))
+    except Exception:  # noqa: BLE001 - refused later, by the send's checks
+        return None
+
+
 @dataclass(frozen=True)
 class Shape:
     """One route shape of an action: its HTTP methods, its answers (status →
@@ -235,12 +253,15 @@ def action(
     tag: str,
     native: Shape,
     zapi: Shape,
+    recipient: Callable[[dict], object] | None = None,
 ) -> Callable:
     """Register `handler(request, instance, **params)` on both shapes.
 
     The handler's own parameters (path, query and body, typed as django-ninja
     reads them) are given to both registrations; each adds how it is
-    authenticated: `token` in the path, or the Bearer header."""
+    authenticated: `token` in the path, or the Bearer header. `recipient`,
+    for a send, reads the number it goes to from the parameters, so that
+    finding the instance also tells whether the number is excluded."""
 
     def register(handler: Callable) -> Callable:
         hints = typing.get_type_hints(handler, include_extras=True)
@@ -264,12 +285,22 @@ def action(
 
         def bearer_view(request, instance_id, **params):
             nul_refuse(request)
-            instance = instance_for_request(request, instance_id, None)
+            instance = instance_for_request(
+                request,
+                instance_id,
+                None,
+                recipient=recipient(params) if recipient else None,
+            )
             return native.present(handler(request, instance, **params))
 
         def token_view(request, instance_id, token, **params):
             nul_refuse(request)
-            instance = instance_for_request(request, instance_id, token)
+            instance = instance_for_request(
+                request,
+                instance_id,
+                token,
+                recipient=recipient(params) if recipient else None,
+            )
             return zapi.present(handler(request, instance, **params))
 
         bearer_view.__signature__ = inspect.Signature(

@@ -157,6 +157,8 @@ def accepted_zapi(message: Message) -> dict:
 SENT = {
     "native": Shape(("POST",), {202: MessageOut}, accepted_native),
     "zapi": Shape(("POST",), {200: SentOut}, accepted_zapi),
+    # Finding the instance also tells whether this number is excluded.
+    "recipient": lambda params: params["body"].phone,
 }
 
 

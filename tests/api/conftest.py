@@ -18,6 +18,7 @@ def queued_tasks(monkeypatch):
         ),
     )
     cache.delete(messaging.DISPATCH_PENDING)
+    monkeypatch.setattr(messaging, "_dispatch_covers_until", 0.0)
     return sent
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -103,9 +104,16 @@ def test_send_text_accepts_and_queues(
             assert response.status_code == 200
             assert set(body) == {"zaapId", "messageId", "id"}
     assert Message.objects.filter(instance=live).count() == 2
-    # One dispatch serves both sends; it queues one send task per message.
-    sends = [name for name, *_rest in queued_tasks if name.startswith("instances.")]
-    assert sends == [messaging.DISPATCH_TASK]
+    # The first accept asks for a dispatch now and one at the end of its
+    # window; the second, within the window, asks nothing. The dispatch
+    # queues one send task per message.
+    sends = [
+        (name, countdown)
+        for name, _args, countdown in queued_tasks
+        if name.startswith("instances.")
+    ]
+    window = messaging.DISPATCH_WINDOW + messaging.DISPATCH_MARGIN
+    assert sends == [(messaging.DISPATCH_TASK, None), (messaging.DISPATCH_TASK, window)]
     assert messaging.messages_dispatch() == 2
     assert sorted(args[0] for name, args, *_ in queued_tasks if args) == sorted(
         str(pk) for pk in Message.objects.values_list("pk", flat=True)
@@ -113,21 +121,53 @@ def test_send_text_accepts_and_queues(
     assert messaging.messages_dispatch() == 0
 
 
-def test_a_send_after_a_dispatch_began_asks_for_another(live, queued_tasks):
+def test_a_send_after_a_dispatch_began_asks_for_another(
+    live, queued_tasks, monkeypatch
+):
     def dispatches():
         return [name for name, *_ in queued_tasks if name == messaging.DISPATCH_TASK]
 
     first = messaging.message_send_text(instance=live, phone="5521998765432", text="1")
-    messaging.messages_dispatch_request()
-    messaging.messages_dispatch_request()  # still pending: no second publish
-    assert len(dispatches()) == 1
+    messaging.messages_dispatch_request()  # now and at the end of the window
+    messaging.messages_dispatch_request()  # within the window: nothing
+    assert len(dispatches()) == 2
     assert messaging.messages_dispatch() == 1  # clears the pending mark
+    # Another web process (no window of its own) accepts after the dispatch
+    # began: the mark is gone, so it asks again.
+    monkeypatch.setattr(messaging, "_dispatch_covers_until", 0.0)
     second = messaging.message_send_text(instance=live, phone="5521998765432", text="2")
     messaging.messages_dispatch_request()
-    assert len(dispatches()) == 2
+    assert len(dispatches()) == 4
     assert messaging.messages_dispatch() == 1
     sent = [args[0] for name, args, _c in queued_tasks if name == messaging.SEND_TASK]
     assert sent == [str(first.pk), str(second.pk)]
+
+
+def test_an_accept_that_finds_the_mark_set_asks_nothing(live, queued_tasks):
+    # Another process set the mark: the dispatch it queued has not started
+    # (a dispatch clears the mark as it starts), so it will see this message.
+    cache.add(messaging.DISPATCH_PENDING, 1, timeout=10)
+    messaging.message_send_text(instance=live, phone="5521998765432", text="1")
+    messaging.messages_dispatch_request()
+    assert queued_tasks == []
+
+
+def test_within_its_window_an_accept_makes_no_round_trip(
+    live, queued_tasks, monkeypatch
+):
+    messaging.messages_dispatch_request()
+
+    def unexpected(*args, **kwargs):
+        raise AssertionError("the cache was asked within the window")
+
+    monkeypatch.setattr(messaging.cache, "add", unexpected)
+    messaging.message_send_text(instance=live, phone="5521998765432", text="1")
+    messaging.messages_dispatch_request()
+    monkeypatch.setattr(
+        messaging, "_dispatch_covers_until", messaging.time.monotonic() - 1
+    )
+    with pytest.raises(AssertionError, match="within the window"):
+        messaging.messages_dispatch_request()
 
 
 def test_send_text_takes_text_or_message(client, live, queued_tasks):
