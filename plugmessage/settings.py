@@ -92,7 +92,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Connections are kept between requests and tasks (a new PostgreSQL
+# connection costs more than the queries of a send), checked before reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
@@ -155,6 +158,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # Tests that start a worker give it a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TIMEZONE = "America/Sao_Paulo"
+# Celery's Django fixup closes every database connection around every task
+# unless this is set; plugmessage/celery.py closes only the unusable or
+# older than CONN_MAX_AGE instead, as Django does around a request.
+CELERY_DB_REUSE_MAX = 10**9
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "messages-queued-sweep": {
@@ -203,6 +210,10 @@ WHATSAPP_ENGINE = {
     "simulator": "instances.engines.simulator.SimulatorEngine",
     "evolution": "instances.engines.evolution.EvolutionEngine",
 }[env("WHATSAPP_ENGINE", default="simulator")]
+# Seconds after which a simulated recipient reports a message delivered,
+# then read (counted from when it was sent).
+SIMULATOR_DELIVERED_AFTER = env.float("SIMULATOR_DELIVERED_AFTER", default=1.0)
+SIMULATOR_READ_AFTER = env.float("SIMULATOR_READ_AFTER", default=3.0)
 # Numbers the simulator says are not on WhatsApp (digits, with country code).
 SIMULATOR_ABSENT_NUMBERS = env.list(
     "SIMULATOR_ABSENT_NUMBERS", default=["5511900000000"]

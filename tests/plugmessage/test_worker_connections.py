@@ -1,0 +1,29 @@
+"""The worker keeps its database connection between tasks, as the web does
+between requests: a new PostgreSQL connection costs more than the queries
+of a send. An unusable or too old one is closed, as Django does."""
+
+import time
+
+import pytest
+from celery.fixups.django import DjangoWorkerFixup
+from django.conf import settings
+from django.db import connection
+
+from plugmessage.celery import _database_connections_tidy, app
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_keeps_a_good_connection_and_closes_an_old_one():
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+    connection.ensure_connection()
+    kept = connection.connection
+
+    _database_connections_tidy()  # before and after every task
+    DjangoWorkerFixup(app).close_database()  # Celery's own, also around tasks
+
+    assert connection.connection is kept
+    connection.close_at = time.monotonic() - 1  # older than CONN_MAX_AGE
+    _database_connections_tidy()
+    assert connection.connection is None
+    connection.ensure_connection()  # the next task opens a new one
+    assert connection.is_usable()
