@@ -46,6 +46,22 @@ def is_excluded(instance: Instance, phone_e164: str) -> bool:
     return ExclusionEntry.objects.filter(instance=instance, phone=phone_e164).exists()
 
 
+def exclusions_remember(pairs: list[tuple[Instance, str]]) -> None:
+    """exclusion_remember for many (instance, number) pairs, read with one
+    query (the sender checks a batch of messages at once). Each instance
+    object keeps one answer: give each pair its own object."""
+    if not pairs:
+        return
+    excluded = set(
+        ExclusionEntry.objects.filter(
+            instance_id__in={instance.pk for instance, _phone in pairs},
+            phone__in={phone for _instance, phone in pairs},
+        ).values_list("instance_id", "phone")
+    )
+    for instance, phone in pairs:
+        exclusion_remember(instance, phone, (instance.pk, phone) in excluded)
+
+
 def exclusion_remember(instance: Instance, phone_e164: str, excluded: bool) -> None:
     """Keep an answer read with the instance on it, so
     is_excluded(instance, phone_e164) needs no query of its own. Good for

@@ -38,12 +38,17 @@ from instances.models import (
 )
 from instances.phones import phone_to_e164
 from plugmessage.locks import lock_rows
-from webhooks.services import FetchFailed, event_emit, url_fetch
+from webhooks.services import FetchFailed, event_emit, events_emit, url_fetch
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 SEND_TASK = "instances.tasks.message_send_task"
+SEND_BATCH_TASK = "instances.tasks.messages_send_task"
+# Messages one send task hands to the engine. A worker that dies mid-batch
+# leaves those it sent but had not recorded yet claimed; the queued sweep
+# sends them again (at least once), so the batch stays small.
+SEND_BATCH = 25
 DISPATCH_TASK = "instances.tasks.messages_dispatch_task"
 # Set while a dispatch is queued: accepted sends then need no publish of their
 # own. It lives DISPATCH_WINDOW seconds (whole seconds: the cache's unit), and
@@ -344,8 +349,14 @@ def messages_dispatch() -> int:
             Message.objects.filter(pk__in=[pk for pk, _at in ids]).update(
                 dispatched_at=now
             )
+        now_ids = [str(pk) for pk, at in ids if at is None or at <= now]
+        for start in range(0, len(now_ids), SEND_BATCH):
+            current_app.send_task(
+                SEND_BATCH_TASK, args=[now_ids[start : start + SEND_BATCH]]
+            )
         for message_id, send_after in ids:
-            _send_task_publish(message_id, send_after, now)
+            if send_after is not None and send_after > now:
+                _send_task_publish(message_id, send_after, now)
         queued += len(ids)
         if len(ids) < DISPATCH_BATCH:
             return queued
@@ -370,64 +381,160 @@ def opt_out_reply_send(*, instance: Instance, to: str) -> Message | None:
 
 
 def message_send(*, message_id) -> Message | None:
-    """Hand a queued message to the engine (the task's work). Idempotent: the
-    message is claimed with one conditional UPDATE, so of two tasks for it
-    (a late original and the sweeper's) only one sends. A media URL is
-    fetched first, through the webhook guard; a fetch that fails fails the
-    message with its reason. With delayTyping, the first run shows "typing"
-    and queues the send for when it ends. An engine outage releases the
-    claim for the next try (EngineUnavailable is raised for the task); a
-    refusal marks it failed."""
-    claim = f"{CLAIMED}{uuid.uuid4().hex}"
-    claimed = Message.objects.filter(
-        pk=message_id, status=MessageStatus.QUEUED, engine_message_id=""
-    ).update(engine_message_id=claim, updated_at=timezone.now())
-    message = (
+    """Hand one queued message to the engine (see messages_send); returns
+    it as it stands afterwards."""
+    handled = messages_send(message_ids=[message_id])
+    if handled:
+        return handled[0]
+    return (
         Message.objects.select_related("instance", "media")
         .filter(pk=message_id)
         .first()
     )
-    if not claimed or message is None:
-        return message
-    instance = message.instance
+
+
+def messages_send(*, message_ids: list) -> list[Message]:
+    """Hand queued messages to the engine (the send task's work), oldest
+    first. Idempotent: the messages are claimed with one conditional UPDATE,
+    so of two tasks for one message (a late original and the sweeper's)
+    only one sends it. For each message: the checks of the moment (opted
+    out, trial over, disconnected: failed with the reason), a media URL
+    fetched through the webhook guard (a fetch that fails fails the
+    message), "typing" first with delayTyping (the send itself is queued for
+    when it ends), then the engine; a refusal fails the message. Those the
+    engine took are written "sent" with its ids and announced together, in
+    one transaction. An engine outage releases the claim of every message
+    not sent yet and raises EngineUnavailable for the task to retry. Returns
+    the messages this call claimed."""
+    claim = f"{CLAIMED}{uuid.uuid4().hex}"
+    Message.objects.filter(
+        pk__in=message_ids, status=MessageStatus.QUEUED, engine_message_id=""
+    ).update(engine_message_id=claim, updated_at=timezone.now())
+    messages = list(
+        Message.objects.select_related("instance", "media")
+        .filter(pk__in=message_ids, engine_message_id=claim)
+        .order_by("created_at", "pk")
+    )
+    if not messages:
+        return []
+    health.exclusions_remember([(message.instance, message.to) for message in messages])
+    engine = engine_get()
+    ready: dict = {}  # instance id -> [(message, outgoing)], oldest first
+    try:
+        for message in messages:
+            outgoing = _engine_prepare(engine, message, claim)
+            if outgoing is not None:
+                ready.setdefault(message.instance_id, []).append((message, outgoing))
+    except EngineUnavailable:
+        # Nothing was sent yet: every claim is released for the retry.
+        Message.objects.filter(
+            pk__in=[m.pk for m in messages], engine_message_id=claim
+        ).update(engine_message_id="")
+        raise
+    sent: list[tuple[Message, str]] = []
+    try:
+        for group in ready.values():
+            instance = group[0][0].instance
+            results = engine.messages_send(
+                EngineSession(instance.engine_ref, instance.engine_token),
+                [outgoing for _message, outgoing in group],
+            )
+            handed = []
+            for (message, _outgoing), result in zip(group, results, strict=False):
+                if isinstance(result, EngineUnavailable):
+                    break
+                if isinstance(result, EngineError):
+                    _status_set(
+                        message, MessageStatus.FAILED, error=_engine_reason(result)
+                    )
+                else:
+                    message.engine_message_id = result
+                    handed.append((message, result))
+            # The engine's ids replace the claims at once: a receipt that
+            # comes back before the batch is recorded finds its message (and
+            # announces "sent" itself, in order), and a worker that dies
+            # before then leaves messages the sweep knows were sent.
+            Message.objects.bulk_update(
+                [message for message, _id in handed], ["engine_message_id"]
+            )
+            sent.extend(handed)
+            if results and isinstance(results[-1], EngineUnavailable):
+                Message.objects.filter(
+                    pk__in=[m.pk for m in messages], engine_message_id=claim
+                ).update(engine_message_id="")
+                raise results[-1]
+    finally:
+        if sent:
+            _sent_record(sent)
+    return messages
+
+
+def _engine_prepare(engine, message: Message, claim: str) -> OutgoingMessage | None:
+    """What the engine is to send for one claimed message, or None when the
+    message failed (with its reason) or waits for its typing to end."""
     # What was true when the message was accepted may not be now: it may have
     # waited in the queue while its recipient opted out or the trial ended.
     refusal = _refusal_at_send_time(message)
     if refusal:
         _status_set(message, MessageStatus.FAILED, error=refusal)
-        return message
+        return None
     if message.media_url and message.media is None:
         try:
             message.media = _media_fetch(message)
         except media.MediaRefused as refused:
             _status_set(message, MessageStatus.FAILED, error=refused.message[:300])
-            return message
-    session = EngineSession(instance.engine_ref, instance.engine_token)
-    engine = engine_get()
-    try:
-        if message.typing_seconds and not message.content.get("typing_shown"):
-            return _typing_show(engine, session, message, claim)
-        engine_id = _engine_send(engine, session, message)
-    except EngineUnavailable:
-        Message.objects.filter(pk=message.pk, engine_message_id=claim).update(
-            engine_message_id=""
+            return None
+    if message.typing_seconds and not message.content.get("typing_shown"):
+        instance = message.instance
+        session = EngineSession(instance.engine_ref, instance.engine_token)
+        try:
+            _typing_show(engine, session, message, claim)
+        except EngineUnavailable:
+            raise
+        except EngineError as error:
+            _status_set(message, MessageStatus.FAILED, error=_engine_reason(error))
+        return None
+    return _outgoing(message)
+
+
+@transaction.atomic
+def _sent_record(sent: list[tuple[Message, str]]) -> None:
+    """Mark "sent" the messages the engine took (a receipt may already have
+    moved one further) and announce each: its status "sent", unless a
+    receipt did, then message.sent with its content."""
+    locked = dict(
+        lock_rows(
+            Message.objects.filter(pk__in=[m.pk for m, _id in sent])
+            .order_by("pk")
+            .values_list("pk", "status")
         )
-        raise
-    except EngineError as error:
-        _status_set(message, MessageStatus.FAILED, error=_engine_reason(error))
-        return message
-    with transaction.atomic():
-        # The engine's id and "sent" are written together: no crash can leave
-        # a sent message looking queued (and so send it again).
-        Message.objects.filter(pk=message.pk).update(engine_message_id=engine_id)
+    )
+    now = timezone.now()
+    moved = []
+    for message, engine_id in sent:
         message.engine_message_id = engine_id
-        _status_set(message, MessageStatus.SENT)
-        event_emit(
-            instance=instance,
-            kind="message.sent",
-            data=message_event_data(message),
-        )
-    return message
+        steps = _steps(locked.get(message.pk), MessageStatus.SENT)
+        if steps:
+            message.status, message.error = MessageStatus.SENT, ""
+        else:
+            message.status = locked.get(message.pk, message.status)
+        moved.append((message, steps))
+    Message.objects.filter(pk__in=[m.pk for m, steps in moved if steps]).update(
+        status=MessageStatus.SENT, error="", updated_at=now
+    )
+    by_instance: dict = {}
+    for message, steps in moved:
+        events = by_instance.setdefault(message.instance_id, (message.instance, []))[1]
+        for step in steps:
+            events.append(
+                (
+                    "message.status",
+                    {**message_event_data(message, with_content=False), "status": step},
+                )
+            )
+        events.append(("message.sent", message_event_data(message)))
+    for instance, events in by_instance.values():
+        events_emit(instance=instance, events=events)
 
 
 def message_event_data(message: Message, *, with_content: bool = True) -> dict:
@@ -510,11 +617,11 @@ def _typing_show(engine, session, message: Message, claim: str) -> Message:
     return message
 
 
-def _engine_send(engine, session: EngineSession, message: Message) -> str:
-    """Call the engine's method for the message's kind."""
+def _outgoing(message: Message) -> OutgoingMessage:
+    """The message as the engine takes it."""
     stored = message.media
     reply_to, reply_to_from_me = _engine_reply_of(message.instance, message.reply_to)
-    outgoing = OutgoingMessage(
+    return OutgoingMessage(
         to=message.to,
         kind=message.kind,
         text=message.text,
@@ -527,19 +634,6 @@ def _engine_send(engine, session: EngineSession, message: Message) -> str:
         reply_to_from_me=reply_to_from_me,
         message_id=message.message_id,
     )
-    method = {
-        MessageKind.TEXT: engine.message_send,
-        MessageKind.IMAGE: engine.message_send_media,
-        MessageKind.VIDEO: engine.message_send_media,
-        MessageKind.DOCUMENT: engine.message_send_media,
-        MessageKind.STICKER: engine.message_send_media,
-        MessageKind.AUDIO: engine.message_send_audio,
-        MessageKind.LOCATION: engine.message_send_location,
-        MessageKind.CONTACT: engine.message_send_contact,
-        MessageKind.REACTION: engine.message_send_reaction,
-        MessageKind.LINK: engine.message_send_link,
-    }[message.kind]
-    return method(session, outgoing)
 
 
 def _file_name(message: Message) -> str:
@@ -719,6 +813,74 @@ def message_receipt_apply(
 
 
 @transaction.atomic
+def message_receipts_apply(
+    *, instance: Instance, receipts: list[tuple[str, str]]
+) -> set[str]:
+    """Engine receipts, (engine message id, status) in the order they came,
+    for messages the instance sent: each moves its message forward and fires
+    a message.status webhook for every step on the way, as _status_set does,
+    for the whole list in one transaction (the rows locked, oldest first, so
+    a receipt applied elsewhere meanwhile is seen). Returns the engine ids
+    of messages not sent through the API, for the caller to announce as
+    they are."""
+    engine_ids = {engine_id for engine_id, _status in receipts if engine_id}
+    messages = {
+        message.engine_message_id: message
+        for message in lock_rows(
+            Message.objects.filter(
+                instance=instance, engine_message_id__in=engine_ids
+            ).order_by("pk")
+        )
+    }
+    now = timezone.now()
+    events, moved = [], {}
+    for engine_id, status in receipts:
+        message = messages.get(engine_id)
+        if message is None or status not in MessageStatus.values:
+            continue
+        steps = _steps(message.status, status)
+        if not steps:
+            continue
+        message.status, message.error = status, ""
+        moved[message.pk] = message
+        for step in steps:
+            events.append(
+                (
+                    "message.status",
+                    {**message_event_data(message, with_content=False), "status": step},
+                )
+            )
+    by_status: dict[str, list] = {}
+    for message in moved.values():
+        by_status.setdefault(message.status, []).append(message.pk)
+    for status, pks in by_status.items():
+        Message.objects.filter(pk__in=pks).update(
+            status=status, error="", updated_at=now
+        )
+    if events:
+        events_emit(instance=instance, events=events)
+    return engine_ids - messages.keys()
+
+
+def _steps(current: str | None, status: str) -> list[str]:
+    """The statuses a message at `current` goes through to reach `status`,
+    each announced: none when the receipt is late or repeated, or the
+    message failed (or is gone); a failure only from queued or sent."""
+    if current is None or current == MessageStatus.FAILED:
+        return []
+    if status == MessageStatus.FAILED:
+        # A message already delivered or read cannot fail afterwards.
+        if current in (MessageStatus.QUEUED, MessageStatus.SENT):
+            return [MessageStatus.FAILED]
+        return []
+    return [
+        step
+        for step, rank in _ORDER.items()
+        if _ORDER[current] < rank <= _ORDER[status]
+    ]
+
+
+@transaction.atomic
 def _status_set(
     message: Message, status: str, *, error: str = "", only_if_unclaimed: bool = False
 ) -> bool:
@@ -732,25 +894,12 @@ def _status_set(
     rows = lock_rows(
         Message.objects.filter(pk=message.pk).values_list("status", "engine_message_id")
     )
-    row = rows[0] if rows else None
-    if row is None or row[0] == MessageStatus.FAILED:
-        return False
-    current, engine_id = row
+    current, engine_id = rows[0] if rows else (None, "")
     if only_if_unclaimed and engine_id:
         return False
-    if status == MessageStatus.FAILED:
-        # A message already delivered or read cannot fail afterwards.
-        if current not in (MessageStatus.QUEUED, MessageStatus.SENT):
-            return False
-        steps = [MessageStatus.FAILED]
-    else:
-        if _ORDER[current] >= _ORDER[status]:
-            return False
-        steps = [
-            step
-            for step, rank in _ORDER.items()
-            if _ORDER[current] < rank <= _ORDER[status]
-        ]
+    steps = _steps(current, status)
+    if not steps:
+        return False
     Message.objects.filter(pk=message.pk).update(
         status=status, error=error, updated_at=timezone.now()
     )
@@ -765,6 +914,8 @@ def _status_set(
 
 
 STUCK_AFTER = timedelta(minutes=2)
+# Queued and not yet handed to the engine: unclaimed, or claimed by a send.
+_not_handed = Q(engine_message_id="") | Q(engine_message_id__startswith=CLAIMED)
 GIVE_UP_AFTER = timedelta(hours=1)
 
 
@@ -775,15 +926,26 @@ def messages_queued_sweep() -> int:
     killed worker). message_send is idempotent, so a late original task and
     this one do not both send. Returns how many were queued again."""
     now = timezone.now()
+    # Handed to the engine (its id is written) by a worker that died before
+    # it recorded them: sent, not to be sent again.
+    handed = list(
+        Message.objects.filter(
+            status=MessageStatus.QUEUED, updated_at__lt=now - STUCK_AFTER
+        )
+        .exclude(_not_handed)
+        .select_related("instance", "media")[:500]
+    )
+    if handed:
+        _sent_record([(message, message.engine_message_id) for message in handed])
     for message in Message.objects.filter(
-        status=MessageStatus.QUEUED, created_at__lt=now - GIVE_UP_AFTER
+        _not_handed, status=MessageStatus.QUEUED, created_at__lt=now - GIVE_UP_AFTER
     ).select_related("instance")[:500]:
         _status_set(
             message, MessageStatus.FAILED, error=_("Não foi possível enviar em 1 hora.")
         )
     stuck = list(
         Message.objects.filter(
-            status=MessageStatus.QUEUED, updated_at__lt=now - STUCK_AFTER
+            _not_handed, status=MessageStatus.QUEUED, updated_at__lt=now - STUCK_AFTER
         ).values_list("pk", flat=True)[:500]
     )
     if stuck:

@@ -247,23 +247,77 @@ def instance_delete(*, instance: Instance) -> None:
 
 
 def engine_events_apply(events: list[EngineEvent]) -> None:
-    """Apply what an engine reported (from its webhook or its tick). Events
-    for unknown sessions are ignored; each event is applied on its own, so one
-    that fails does not stop the others."""
+    """Apply what an engine reported (from its webhook or its tick), in
+    order. Events for unknown sessions are ignored; each event is applied on
+    its own, so one that fails does not stop the others, except receipts
+    that follow each other: those of one instance are applied together, in
+    one transaction (a tick reports hundreds at once)."""
+    receipts: list[EngineEvent] = []
     for event in events:
+        if event.kind == "message_status":
+            receipts.append(event)
+            continue
+        _receipts_apply(receipts)
+        receipts = []
         instance = Instance.objects.filter(engine_ref=event.engine_ref).first()
         if instance is None:
             logger.info("engine event for unknown session %s", event.engine_ref)
             continue
+        _event_apply_logged(instance, event)
+    _receipts_apply(receipts)
+
+
+def _event_apply_logged(instance: Instance, event: EngineEvent) -> None:
+    try:
+        _event_apply(instance, event)
+    except lifecycle.TransitionNotAllowed as error:
+        logger.info(
+            "engine event %s ignored for %s: %s", event.kind, instance.pk, error
+        )
+    except Exception:
+        # Logged with its traceback; the next events still apply.
+        logger.exception("engine event %s failed for %s", event.kind, instance.pk)
+
+
+def _receipts_apply(events: list[EngineEvent]) -> None:
+    """Receipts, grouped by instance: those of messages sent through the API
+    move them forward (messaging.message_receipts_apply); the others are
+    passed on as they came."""
+    if not events:
+        return
+    instances = {
+        instance.engine_ref: instance
+        for instance in Instance.objects.filter(
+            engine_ref__in={event.engine_ref for event in events}
+        )
+    }
+    by_instance: dict[str, list[EngineEvent]] = {}
+    for event in events:
+        if event.engine_ref not in instances:
+            logger.info("engine event for unknown session %s", event.engine_ref)
+            continue
+        by_instance.setdefault(event.engine_ref, []).append(event)
+    for engine_ref, group in by_instance.items():
+        instance = instances[engine_ref]
+        if not messaging.instance_may_work(instance):
+            logger.info("%d receipts dropped: %s may not work", len(group), instance.pk)
+            continue
         try:
-            _event_apply(instance, event)
-        except lifecycle.TransitionNotAllowed as error:
-            logger.info(
-                "engine event %s ignored for %s: %s", event.kind, instance.pk, error
+            unknown = messaging.message_receipts_apply(
+                instance=instance,
+                receipts=[
+                    (event.extra.get("message_id", ""), event.extra.get("status", ""))
+                    for event in group
+                ],
             )
         except Exception:
-            # Logged with its traceback; the next events still apply.
-            logger.exception("engine event %s failed for %s", event.kind, instance.pk)
+            logger.exception("%d receipts failed for %s", len(group), instance.pk)
+            continue
+        for event in group:
+            if event.extra.get("message_id", "") in unknown or not event.extra.get(
+                "message_id"
+            ):
+                _event_apply_logged(instance, event)
 
 
 # What an expired or cancelled instance still hears from the engine: the end
@@ -280,16 +334,8 @@ def _event_apply(instance: Instance, event: EngineEvent) -> None:
         if event.kind == "connected":
             _logout_quietly(instance)
         return
-    if (
-        event.kind == "message_status"
-        and messaging.message_receipt_apply(
-            instance=instance,
-            engine_message_id=event.extra.get("message_id", ""),
-            status=event.extra.get("status", ""),
-        )
-        is not None
-    ):
-        return  # a message sent through the API: its own status and webhook
+    # A receipt reaches here only when its message was not sent through the
+    # API (_receipts_apply): it is passed on as it came.
     if event.kind in _MESSAGE_EVENTS:
         _message_event_announce(instance, event)
     elif event.kind == "qr_updated":

@@ -24,6 +24,19 @@ def message_send_task(message_id: str) -> None:
     messaging.message_send(message_id=message_id)
 
 
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(EngineUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def messages_send_task(message_ids: list[str]) -> None:
+    """Hand a batch of queued messages to the engine; idempotent."""
+    messaging.messages_send(message_ids=message_ids)
+
+
 @shared_task(ignore_result=True)
 def messages_dispatch_task() -> None:
     """Queue the send tasks of the messages accepted since the last dispatch."""

@@ -90,7 +90,6 @@ def webhook_settings_get(*, instance_id) -> WebhookSettings:
     return settings_row
 
 
-@transaction.atomic
 def event_emit(*, instance, kind: str, data: dict) -> WebhookEvent | None:
     """Record that `kind` happened on `instance` and queue a delivery to its
     endpoint for that kind, if one is active.
@@ -106,7 +105,20 @@ def event_emit(*, instance, kind: str, data: dict) -> WebhookEvent | None:
     their deliveries commit or roll back with it, and the delivery task is
     only enqueued after commit. Returns the first event stored, or None when
     no endpoint listens (nothing is stored then)."""
-    listening = {kind, *_ALSO_LISTENING.get(kind, ())}
+    stored = events_emit(instance=instance, events=[(kind, data)])
+    return stored[0] if stored else None
+
+
+@transaction.atomic
+def events_emit(*, instance, events: list[tuple[str, dict]]) -> list[WebhookEvent]:
+    """event_emit for many events of one instance, in the order given: the
+    same bodies and deliveries, from one read of the instance's endpoints and
+    settings and one insert of the events and one of their deliveries (the
+    sender and the receipts announce a batch of messages at once). Returns
+    the events stored."""
+    listening = set()
+    for kind, _data in events:
+        listening |= {kind, *_ALSO_LISTENING.get(kind, ())}
     endpoints = {
         endpoint.kind: endpoint
         for endpoint in WebhookEndpoint.objects.filter(
@@ -116,52 +128,61 @@ def event_emit(*, instance, kind: str, data: dict) -> WebhookEvent | None:
         .filter(disabled_at__isnull=True)
     }
     if not endpoints:
-        return None
+        return []
     settings_row = WebhookSettings.objects.filter(instance_id=instance.pk).first()
     payload_format = (
         settings_row.payload_format if settings_row else PayloadFormat.PLUGMESSAGE
     )
-    announcements = [
-        (
-            zapi.kind_for(kind, data) if payload_format == PayloadFormat.ZAPI else kind,
-            kind,
-            data,
-        )
-    ]
-    if (
-        kind == EventKind.MESSAGE_SENT
-        and settings_row
-        and settings_row.notify_sent_by_me
-    ):
-        announcements.append(
+    notify_sent_by_me = bool(settings_row and settings_row.notify_sent_by_me)
+    stored = []  # (event, endpoint)
+    for kind, data in events:
+        announcements = [
             (
-                EventKind.MESSAGE_RECEIVED,
-                EventKind.MESSAGE_RECEIVED,
-                sent_as_received(instance=instance, data=data),
+                zapi.kind_for(kind, data)
+                if payload_format == PayloadFormat.ZAPI
+                else kind,
+                kind,
+                data,
             )
-        )
-    first = None
-    for target, announced_kind, announced in announcements:
-        endpoint = endpoints.get(target)
-        if endpoint is None:
-            continue
-        event = WebhookEvent.objects.create(
-            instance=instance,
-            kind=target,
-            payload=payload_build(
+        ]
+        if kind == EventKind.MESSAGE_SENT and notify_sent_by_me:
+            announcements.append(
+                (
+                    EventKind.MESSAGE_RECEIVED,
+                    EventKind.MESSAGE_RECEIVED,
+                    sent_as_received(instance=instance, data=data),
+                )
+            )
+        for target, announced_kind, announced in announcements:
+            endpoint = endpoints.get(target)
+            if endpoint is None:
+                continue
+            event = WebhookEvent(
                 instance=instance,
-                kind=announced_kind,
-                data=announced,
-                payload_format=payload_format,
-            ),
-        )
-        WebhookDelivery.objects.create(
-            event=event, endpoint=endpoint, next_attempt_at=event.created_at
-        )
-        first = first or event
-    if first is not None:
-        _drain_soon()
-    return first
+                kind=target,
+                payload=payload_build(
+                    instance=instance,
+                    kind=announced_kind,
+                    data=announced,
+                    payload_format=payload_format,
+                ),
+            )
+            stored.append((event, endpoint))
+    if not stored:
+        return []
+    # created_at is set one by one, so it keeps the order given; the drain
+    # posts by (next attempt, event's creation, delivery's id).
+    WebhookEvent.objects.bulk_create([event for event, _endpoint in stored])
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                event=event, endpoint=endpoint, next_attempt_at=event.created_at
+            )
+            for event, endpoint in stored
+        ]
+    )
+    _drain_soon()
+    return [event for event, _endpoint in stored]
 
 
 # The other URLs an event may be announced on: a message sent by the

@@ -159,6 +159,42 @@ class Engine(abc.ABC):
     # One method per capability. Each send returns the engine's message id
     # and raises EngineUnavailable (try again) or EngineError (refused).
 
+    def messages_send(
+        self, session: EngineSession, messages: list[OutgoingMessage]
+    ) -> list:
+        """Send several messages of one session, in order, each by the
+        method of its kind. Returns one entry per message: its id at the
+        engine, or the EngineError that refused it. When the engine cannot be
+        reached the list ends with that EngineUnavailable: that message and
+        those after it were not sent. An engine that can send a batch in one
+        request (the simulator: one write) overrides this."""
+        results: list = []
+        for message in messages:
+            try:
+                results.append(self.message_send_any(session, message))
+            except EngineUnavailable as error:
+                results.append(error)
+                break
+            except EngineError as error:
+                results.append(error)
+        return results
+
+    def message_send_any(self, session: EngineSession, message: OutgoingMessage) -> str:
+        """Send one message by the method of its kind."""
+        method = {
+            "text": self.message_send,
+            "image": self.message_send_media,
+            "video": self.message_send_media,
+            "document": self.message_send_media,
+            "sticker": self.message_send_media,
+            "audio": self.message_send_audio,
+            "location": self.message_send_location,
+            "contact": self.message_send_contact,
+            "reaction": self.message_send_reaction,
+            "link": self.message_send_link,
+        }[message.kind]
+        return method(session, message)
+
     def message_send(self, session: EngineSession, message: OutgoingMessage) -> str:
         """Send a text message with its options (reply, chosen id)."""
         raise EngineUnsupported(self.name, "message_send")

@@ -106,7 +106,7 @@ def test_send_text_accepts_and_queues(
     assert Message.objects.filter(instance=live).count() == 2
     # The first accept asks for a dispatch now and one at the end of its
     # window; the second, within the window, asks nothing. The dispatch
-    # queues one send task per message.
+    # queues one send task for both messages, oldest first.
     sends = [
         (name, countdown)
         for name, _args, countdown in queued_tasks
@@ -115,9 +115,17 @@ def test_send_text_accepts_and_queues(
     window = messaging.DISPATCH_WINDOW + messaging.DISPATCH_MARGIN
     assert sends == [(messaging.DISPATCH_TASK, None), (messaging.DISPATCH_TASK, window)]
     assert messaging.messages_dispatch() == 2
-    assert sorted(args[0] for name, args, *_ in queued_tasks if args) == sorted(
-        str(pk) for pk in Message.objects.values_list("pk", flat=True)
-    )
+    batches = [
+        args[0] for name, args, *_ in queued_tasks if name == messaging.SEND_BATCH_TASK
+    ]
+    assert batches == [
+        [
+            str(pk)
+            for pk in Message.objects.order_by("created_at").values_list(
+                "pk", flat=True
+            )
+        ]
+    ]
     assert messaging.messages_dispatch() == 0
 
 
@@ -139,8 +147,10 @@ def test_a_send_after_a_dispatch_began_asks_for_another(
     messaging.messages_dispatch_request()
     assert len(dispatches()) == 4
     assert messaging.messages_dispatch() == 1
-    sent = [args[0] for name, args, _c in queued_tasks if name == messaging.SEND_TASK]
-    assert sent == [str(first.pk), str(second.pk)]
+    sent = [
+        args[0] for name, args, _c in queued_tasks if name == messaging.SEND_BATCH_TASK
+    ]
+    assert sent == [[str(first.pk)], [str(second.pk)]]
 
 
 def test_an_accept_that_finds_the_mark_set_asks_nothing(live, queued_tasks):
