@@ -93,9 +93,14 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 # Connections are kept between requests and tasks (a new PostgreSQL
-# connection costs more than the queries of a send), checked before reuse.
+# connection costs more than the queries of a send). A connection that fails
+# (PostgreSQL restarted) is closed at the end of its request or task, and the
+# next one opens a new connection; CONN_HEALTH_CHECKS instead tests each one
+# before reuse, at the price of a round trip per request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+    "CONN_HEALTH_CHECKS", default=False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

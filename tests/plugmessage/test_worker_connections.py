@@ -27,3 +27,31 @@ def test_a_task_keeps_a_good_connection_and_closes_an_old_one():
     assert connection.connection is None
     connection.ensure_connection()  # the next task opens a new one
     assert connection.is_usable()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_after_postgresql_dropped_the_connection_gets_a_new_one():
+    """PostgreSQL restarted (here: the session is terminated): the task that
+    meets the dead connection fails, and the next one works."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a dropped PostgreSQL session (make test with DATABASE_URL)")
+    import psycopg
+    from django.db import OperationalError
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        **{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    _database_connections_tidy()  # before the task: not yet known to be dead
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    _database_connections_tidy()  # after it: closed, being unusable
+
+    assert connection.connection is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
