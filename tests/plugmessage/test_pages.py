@@ -118,4 +118,4 @@ def test_the_health_endpoint_answers_without_login(client):
     response = client.get(reverse("health"))
 
     assert response.status_code == 200
-    assert response.json()["database"] == "ok"
+    assert response.json()["checks"]["database"] == "ok"
