@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing import dates
 from billing.documents import document_format
 
 
@@ -221,7 +222,7 @@ class Invoice(models.Model):
         if self.status != InvoiceStatus.OPEN:
             return False
         active = self.charges.filter(status=ChargeStatus.ACTIVE).first()
-        return (active.due_date if active else self.due_date) < timezone.localdate()
+        return (active.due_date if active else self.due_date) < dates.today()
 
 
 class InvoiceLine(models.Model):

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from billing import dates
+
 
 def month_first(day: date) -> date:
     return day.replace(day=1)
@@ -41,8 +43,8 @@ def days_subscribed(
         last = min(last, until)
     days: set[int] = set()
     for started_at, ended_at in periods:
-        start = max(timezone.localdate(started_at), first)
-        end = min(timezone.localdate(ended_at), last) if ended_at else last
+        start = max(dates.day_of(started_at), first)
+        end = min(dates.day_of(ended_at), last) if ended_at else last
         if start <= end:
             days.update(range(start.toordinal(), end.toordinal() + 1))
     return len(days)

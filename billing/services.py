@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record_create
-from billing import prorata
+from billing import dates, prorata
 from billing.models import (
     BillingProfile,
     Charge,
@@ -123,7 +123,7 @@ def invoice_preview_lines(
 ) -> list[LineDraft]:
     """What the current month has accrued so far for `account` ("Próxima
     fatura (prévia)"): the days up to today, at the current price."""
-    today = today or timezone.localdate()
+    today = today or dates.today()
     period = prorata.month_first(today)
     rows = _periods_overlapping(period).filter(account=account)
     price = (plan or plan_current()).monthly_price_cents
@@ -157,7 +157,7 @@ def invoices_issue_for_period(*, period: date, today: date | None = None) -> int
     one transaction. Works in batches with a constant number of queries per
     batch. Returns how many invoices this run created."""
     period = prorata.month_first(period)
-    today = today or timezone.localdate()
+    today = today or dates.today()
     plan = plan_current()
     due_date = invoice_due_date(plan, today)
     already = set(
@@ -435,7 +435,7 @@ def invoice_reissue(
     the fine and the interest added; the old one is cancelled here and, after
     commit, at the provider. Staff (actor) must give a reason, which is audited.
     Raises BillingError when the invoice is not open and overdue."""
-    today = today or timezone.localdate()
+    today = today or dates.today()
     active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
     due = active.due_date if active else invoice.due_date
     if invoice.status != InvoiceStatus.OPEN or due >= today:
@@ -564,7 +564,7 @@ def invoice_mark_paid(
             )
         payment = Payment.objects.create(
             invoice=invoice,
-            paid_on=paid_on or timezone.localdate(),
+            paid_on=paid_on or dates.today(),
             amount_cents=active.amount_cents if active else invoice.total_cents,
             method=PaymentMethod.MANUAL,
             recorded_by=actor,
@@ -600,7 +600,7 @@ REMIND_DAYS_BEFORE = 3
 def invoices_remind(*, today: date | None = None) -> int:
     """Beat, daily: email "vence em 3 dias" and "venceu" once per invoice.
     Returns how many emails were queued."""
-    today = today or timezone.localdate()
+    today = today or dates.today()
     queued = 0
     # The due date is the active boleto's: a 2ª via moves it.
     due_soon = Invoice.objects.filter(

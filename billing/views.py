@@ -5,14 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import selectors, services
+from billing import dates, selectors, services
 from billing.boleto import Boleto, i25_svg
 from billing.forms import BillingProfileForm
 from billing.models import Invoice
@@ -130,7 +129,7 @@ def _get_invoice_for_user(request: HttpRequest, invoice_id) -> Invoice:
 def invoice_list(request: HttpRequest) -> HttpResponse:
     """ "Boletos": what this month has accrued so far, the open invoices with
     their boleto and PIX, and the payment history."""
-    today = timezone.localdate()
+    today = dates.today()
     plan = services.plan_current()
     preview = services.invoice_preview_lines(
         account=request.user, today=today, plan=plan
@@ -173,7 +172,7 @@ def boleto(request: HttpRequest, invoice_id) -> HttpResponse:
             if charge
             else "",
             "pix_qr": qr_svg(charge.pix_payload) if charge else "",
-            "today": timezone.localdate(),
+            "today": dates.today(),
         },
     )
 
@@ -198,7 +197,7 @@ def invoice_reissue(request: HttpRequest, invoice_id) -> HttpResponse:
     """ "Gerar 2ª via" of an overdue invoice, after a confirmation that shows
     the new amount."""
     invoice = _get_invoice_for_user(request, invoice_id)
-    today = timezone.localdate()
+    today = dates.today()
     if request.method == "POST":
         try:
             services.invoice_reissue(invoice=invoice, today=today, actor=request.user)
@@ -238,7 +237,7 @@ def payment_simulate(request: HttpRequest, invoice_id) -> HttpResponse:
         notice=PaymentNotice(
             notice_ref=f"sim-{charge.provider_ref}",
             charge_ref=charge.provider_ref,
-            paid_on=timezone.localdate(),
+            paid_on=dates.today(),
             amount_cents=charge.amount_cents,
             method=request.POST.get("method", "pix"),
         ),

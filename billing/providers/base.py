@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from billing import dates
+
 
 class ProviderError(Exception):
     """The provider refused a request; the message says why, `status` is the
@@ -86,7 +88,7 @@ def notice_check(notice: PaymentNotice) -> PaymentNotice:
     payment dated more than a day ahead, references too long to be ours."""
     if notice.amount_cents <= 0:
         raise NotificationRefused("valor inválido")
-    if notice.paid_on > date.today() + timedelta(days=1):
+    if notice.paid_on > dates.today() + timedelta(days=1):
         raise NotificationRefused("data de pagamento no futuro")
     if not 0 < len(notice.notice_ref) <= 80 or not 0 < len(notice.charge_ref) <= 80:
         raise NotificationRefused("referência inválida")

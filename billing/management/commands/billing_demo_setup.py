@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import User
-from billing import services
+from billing import dates, services
 from billing.models import BillingProfile, Invoice, SubscriptionPeriod
 from instances import services as instance_services
 from instances.models import Instance
@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 "state": "SP",
             },
         )
-        this_month = timezone.localdate().replace(day=1)
+        this_month = dates.today().replace(day=1)
         last_month = (this_month - timedelta(days=1)).replace(day=1)
         instance = Instance.objects.filter(owner=account, name=DEMO_INSTANCE).first()
         if instance is None:

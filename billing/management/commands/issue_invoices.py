@@ -1,9 +1,8 @@
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from billing import services
+from billing import dates, services
 
 
 class Command(BaseCommand):
@@ -13,7 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--period", help="Mês de uso, no formato AAAA-MM.")
 
     def handle(self, *args, period: str | None = None, **options):
-        this_month = timezone.localdate().replace(day=1)
+        this_month = dates.today().replace(day=1)
         if period:
             try:
                 year, month = (int(part) for part in period.split("-"))
