@@ -546,8 +546,10 @@ def invoice_mark_paid(
     *, invoice: Invoice, actor: User, reason: str, paid_on: date | None = None
 ) -> Payment:
     """Staff record a payment received outside the provider ("Marcar como
-    pago"): a manual payment of the whole amount and an audit record, then
-    the active boleto cancelled at the provider so it cannot be paid twice.
+    pago"): a manual payment of the outstanding balance (the total less
+    what was already received: after a partial payment, only the rest) and
+    an audit record, then the active boleto cancelled at the provider so it
+    cannot be paid twice.
     Raises BillingError for an invoice that is not open (checked under lock,
     so a notification arriving at the same moment wins cleanly) or an empty
     reason."""
@@ -562,10 +564,15 @@ def invoice_mark_paid(
             Charge.objects.filter(pk=active.pk).update(
                 status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
             )
+        received = sum(
+            Payment.objects.filter(invoice=invoice).values_list(
+                "amount_cents", flat=True
+            )
+        )
         payment = Payment.objects.create(
             invoice=invoice,
             paid_on=paid_on or dates.today(),
-            amount_cents=active.amount_cents if active else invoice.total_cents,
+            amount_cents=max(0, invoice.total_cents - received),
             method=PaymentMethod.MANUAL,
             recorded_by=actor,
         )

@@ -354,3 +354,29 @@ def test_the_pdf_of_many_instances_goes_on_to_a_second_page(owner):
     charge = services.charge_issue(invoice=invoice)
     document = invoice_pdf(invoice, charge)
     assert document.count(b"/Type /Page\n") + document.count(b"/Type /Page ") >= 2
+
+
+@pytest.mark.django_db
+def test_mark_paid_after_a_partial_payment_records_only_the_rest(owner, staff):
+    invoice = invoice_for(owner)
+    charge = services.charge_issue(invoice=invoice)
+    notice = _notice(charge)
+    services.payment_record(
+        notice=PaymentNotice(
+            notice_ref=notice.notice_ref,
+            charge_ref=notice.charge_ref,
+            paid_on=notice.paid_on,
+            amount_cents=4000,
+            method="pix",
+        ),
+        provider_name="simulated",
+    )
+    payment = services.invoice_mark_paid(
+        invoice=invoice, actor=staff, reason="O resto chegou por transferência"
+    )
+    assert payment.amount_cents == invoice.total_cents - 4000
+    received = sum(p.amount_cents for p in Payment.objects.filter(invoice=invoice))
+    assert received == invoice.total_cents
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert AuditRecord.objects.get().after["amount_cents"] == payment.amount_cents
