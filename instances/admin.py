@@ -25,9 +25,25 @@ class InstanceEventInline(ReadOnlyTabularInline):
 
 
 class InstanceAdminForm(forms.ModelForm):
+    reason = forms.CharField(
+        label=_("Motivo da alteração"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Obrigatório ao mudar o plano de maturação; fica no histórico."),
+    )
+
     class Meta:
         model = Instance
         fields = ["warmup_plan"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "warmup_plan" in self.changed_data and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason",
+                _("Informe o motivo: toda mudança feita pela equipe fica registrada."),
+            )
+        return cleaned
 
     def clean_warmup_plan(self):
         plan = self.cleaned_data["warmup_plan"]
@@ -76,8 +92,9 @@ class InstanceAdmin(admin.ModelAdmin):
         "engine_ref",
         "connect_error",
         "warmup_plan",
+        "reason",
     )
-    readonly_fields = tuple(f for f in fields if f != "warmup_plan")
+    readonly_fields = tuple(f for f in fields if f not in ("warmup_plan", "reason"))
     inlines = [InstanceEventInline]
     form = InstanceAdminForm
     actions = ["extend_trial", "force_disconnect"]
@@ -158,7 +175,11 @@ class InstanceAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        # Only the warm-up plan is editable here.
-        Instance.objects.filter(pk=obj.pk).update(
-            warmup_plan=form.cleaned_data["warmup_plan"]
-        )
+        # Only the warm-up plan is editable here, audited with its reason.
+        if "warmup_plan" in form.changed_data:
+            services.instance_warmup_plan_set(
+                instance=obj,
+                plan=form.cleaned_data["warmup_plan"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )

@@ -792,6 +792,33 @@ def _simulated_outcome(event: EngineEvent) -> dict:
 # Audited staff actions (the admin).
 
 
+def instance_warmup_plan_set(
+    *, instance: Instance, plan: list[int], actor: User, reason: str
+) -> Instance:
+    """Staff change an instance's warm-up plan (daily send limits, one per
+    day since it was activated). Atomic with its audit record (before and
+    after); raises ValidationError for an empty reason."""
+    if not reason.strip():
+        raise ValidationError(_("Informe o motivo da alteração."))
+    with transaction.atomic():
+        current = lock_one(Instance, pk=instance.pk)
+        before = list(current.warmup_plan or [])
+        Instance.objects.filter(pk=current.pk).update(
+            warmup_plan=plan, updated_at=timezone.now()
+        )
+        current.warmup_plan = plan
+        audit_record_create(
+            actor=actor,
+            customer=current.owner,
+            action="instance_warmup_plan_set",
+            target=f"{_('Instância')} {current.name}",
+            before={"warmup_plan": before},
+            after={"warmup_plan": plan},
+            reason=reason,
+        )
+    return current
+
+
 def instance_trial_extend(
     *, instance: Instance, days: int, actor: User, reason: str
 ) -> Instance:

@@ -1,6 +1,8 @@
 import pytest
 from django.urls import reverse
 
+from accounts.models import AuditRecord
+
 pytestmark = pytest.mark.django_db
 
 
@@ -56,12 +58,38 @@ def test_staff_with_change_permission_edit_only_the_warm_up_plan(client, connect
     page = client.get(url).content.decode()
     assert 'name="warmup_plan"' in page and 'name="name"' not in page
 
+    # Without a reason: refused, and what was typed is kept on the page.
     response = client.post(url, {"warmup_plan": "[50, 100, 500]", "name": "Tomada"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Informe o motivo" in page and "[50, 100, 500]" in page
+    connected.refresh_from_db()
+    assert connected.warmup_plan != [50, 100, 500]
+    assert not AuditRecord.objects.exists()
+
+    before = connected.warmup_plan
+    response = client.post(
+        url,
+        {
+            "warmup_plan": "[50, 100, 500]",
+            "reason": "Número antigo, já aquecido em outra plataforma",
+            "name": "Tomada",
+        },
+    )
 
     assert response.status_code == 302
     connected.refresh_from_db()
     assert connected.warmup_plan == [50, 100, 500]
     assert connected.name == "Vendas"
+    record = AuditRecord.objects.get()
+    assert (record.actor, record.customer, record.action) == (
+        editor,
+        connected.owner,
+        "instance_warmup_plan_set",
+    )
+    assert record.before == {"warmup_plan": before}
+    assert record.after == {"warmup_plan": [50, 100, 500]}
+    assert record.reason == "Número antigo, já aquecido em outra plataforma"
 
 
 def test_the_suporte_group_only_reads_instances(staff_client, connected):
@@ -85,3 +113,26 @@ def test_a_malformed_warm_up_plan_is_refused(client, connected):
         assert response.status_code == 200, bad
     connected.refresh_from_db()
     assert connected.warmup_plan == [20, 40, 80, 160, 320, 640, 1000]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_warm_up_plan_change_locks_and_audits_on_postgresql(owner, staff):
+    """Outside any test transaction: the lock needs its own (PostgreSQL
+    refuses FOR UPDATE outside one), and the change and its record commit
+    together or not at all."""
+    from django.core.exceptions import ValidationError
+
+    from instances import services
+
+    instance = services.instance_create(owner=owner, name="Loja")
+    with pytest.raises(ValidationError):
+        services.instance_warmup_plan_set(
+            instance=instance, plan=[5], actor=staff, reason=" "
+        )
+    changed = services.instance_warmup_plan_set(
+        instance=instance, plan=[5, 10], actor=staff, reason="Pedido do cliente"
+    )
+    assert changed.warmup_plan == [5, 10]
+    instance.refresh_from_db()
+    assert instance.warmup_plan == [5, 10]
+    assert AuditRecord.objects.get().after == {"warmup_plan": [5, 10]}
