@@ -38,7 +38,7 @@ from instances.models import (
 )
 from instances.phones import phone_to_e164
 from plugmessage.locks import lock_rows
-from webhooks.services import FetchFailed, event_emit, events_emit, url_fetch
+from webhooks.services import FetchFailed, events_emit, url_fetch
 
 logger = logging.getLogger(__name__)
 
@@ -426,10 +426,7 @@ def messages_send(*, message_ids: list) -> list[Message]:
             if outgoing is not None:
                 ready.setdefault(message.instance_id, []).append((message, outgoing))
     except EngineUnavailable:
-        # Nothing was sent yet: every claim is released for the retry.
-        Message.objects.filter(
-            pk__in=[m.pk for m in messages], engine_message_id=claim
-        ).update(engine_message_id="")
+        _claims_release(messages, claim)  # nothing was sent yet
         raise
     sent: list[tuple[Message, str]] = []
     try:
@@ -459,14 +456,20 @@ def messages_send(*, message_ids: list) -> list[Message]:
             )
             sent.extend(handed)
             if results and isinstance(results[-1], EngineUnavailable):
-                Message.objects.filter(
-                    pk__in=[m.pk for m in messages], engine_message_id=claim
-                ).update(engine_message_id="")
+                _claims_release(messages, claim)
                 raise results[-1]
     finally:
         if sent:
             _sent_record(sent)
     return messages
+
+
+def _claims_release(messages: list[Message], claim: str) -> None:
+    """Give back, for the task's retry, the messages of a batch still held by
+    its claim (those the engine took carry its id instead)."""
+    Message.objects.filter(
+        pk__in=[m.pk for m in messages], engine_message_id=claim
+    ).update(engine_message_id="")
 
 
 def _engine_prepare(engine, message: Message, claim: str) -> OutgoingMessage | None:
@@ -525,13 +528,7 @@ def _sent_record(sent: list[tuple[Message, str]]) -> None:
     by_instance: dict = {}
     for message, steps in moved:
         events = by_instance.setdefault(message.instance_id, (message.instance, []))[1]
-        for step in steps:
-            events.append(
-                (
-                    "message.status",
-                    {**message_event_data(message, with_content=False), "status": step},
-                )
-            )
+        events.extend(_status_events(message, steps))
         events.append(("message.sent", message_event_data(message)))
     for instance, events in by_instance.values():
         events_emit(instance=instance, events=events)
@@ -796,22 +793,6 @@ def queue_remove(*, instance: Instance, zaap_id: str | None = None) -> int:
     return removed
 
 
-def message_receipt_apply(
-    *, instance: Instance, engine_message_id: str, status: str
-) -> bool | None:
-    """Move a sent message forward on an engine receipt and announce it.
-    Returns None for receipts of messages not sent through the API, True when
-    the status moved, False when the receipt was late or repeated (ignored)."""
-    message = Message.objects.filter(
-        instance=instance, engine_message_id=engine_message_id
-    ).first()
-    if message is None:
-        return None
-    if status not in MessageStatus.values:
-        return False
-    return _status_set(message, status)
-
-
 @transaction.atomic
 def message_receipts_apply(
     *, instance: Instance, receipts: list[tuple[str, str]]
@@ -843,13 +824,7 @@ def message_receipts_apply(
             continue
         message.status, message.error = status, ""
         moved[message.pk] = message
-        for step in steps:
-            events.append(
-                (
-                    "message.status",
-                    {**message_event_data(message, with_content=False), "status": step},
-                )
-            )
+        events.extend(_status_events(message, steps))
     by_status: dict[str, list] = {}
     for message in moved.values():
         by_status.setdefault(message.status, []).append(message.pk)
@@ -905,12 +880,20 @@ def _status_set(
     )
     message.status = status
     message.error = error
+    events_emit(instance=message.instance, events=_status_events(message, steps))
+    return True
+
+
+def _status_events(message: Message, steps: list[str]) -> list[tuple[str, dict]]:
+    """The message.status webhook of each step, in order; a failure says why
+    (the message's error)."""
+    events = []
     for step in steps:
         data = {**message_event_data(message, with_content=False), "status": step}
-        if step == MessageStatus.FAILED and error:
-            data["error"] = error
-        event_emit(instance=message.instance, kind="message.status", data=data)
-    return True
+        if step == MessageStatus.FAILED and message.error:
+            data["error"] = message.error
+        events.append(("message.status", data))
+    return events
 
 
 STUCK_AFTER = timedelta(minutes=2)

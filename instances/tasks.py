@@ -11,27 +11,24 @@ def engine_tick_task() -> None:
     services.engine_tick()
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(EngineUnavailable,),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=8,
-)
+# Sends wait out an engine outage: retried with backoff, up to 8 times.
+SEND_TASK_OPTIONS = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (EngineUnavailable,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 8,
+}
+
+
+@shared_task(**SEND_TASK_OPTIONS)
 def message_send_task(message_id: str) -> None:
     """Hand one queued message to the engine; idempotent."""
     messaging.message_send(message_id=message_id)
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(EngineUnavailable,),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=8,
-)
+@shared_task(**SEND_TASK_OPTIONS)
 def messages_send_task(message_ids: list[str]) -> None:
     """Hand a batch of queued messages to the engine; idempotent."""
     messaging.messages_send(message_ids=message_ids)

@@ -118,19 +118,33 @@ class SimulatorEngine(Engine):
     def message_send_text(self, session: EngineSession, *, to: str, text: str) -> str:
         return self.message_send(session, OutgoingMessage(to=to, text=text))
 
-    def _record(self, session: EngineSession, message: OutgoingMessage) -> str:
-        """The simulated WhatsApp "sends": it keeps the message in the
-        conversation with the id the sender chose, as WhatsApp Web does."""
+    def messages_send(
+        self, session: EngineSession, messages: list[OutgoingMessage]
+    ) -> list:
+        """The simulated WhatsApp "sends": it keeps each message in the
+        conversation with the id the sender chose, as WhatsApp Web does, a
+        batch in one write. The same message handed over twice is kept once
+        (its id is unique)."""
         if self.session_state(session) != "open":
-            raise EngineError("session is not open")
-        if not self.number_exists(message.to):
-            raise EngineRefused("Phone number does not exist")
-        message_id = message.message_id or f"SIM{secrets.token_hex(8).upper()}"
-        # The same message handed over twice is kept once (its id is unique).
-        SimulatedMessage.objects.bulk_create(
-            [self._outgoing_row(session, message, message_id)], ignore_conflicts=True
-        )
-        return message_id
+            return [EngineError("session is not open") for _message in messages]
+        results: list = []
+        rows = []
+        for message in messages:
+            if not self.number_exists(message.to):
+                results.append(EngineRefused("Phone number does not exist"))
+                continue
+            message_id = message.message_id or f"SIM{secrets.token_hex(8).upper()}"
+            rows.append(self._outgoing_row(session, message, message_id))
+            results.append(message_id)
+        SimulatedMessage.objects.bulk_create(rows, ignore_conflicts=True)
+        return results
+
+    def _record(self, session: EngineSession, message: OutgoingMessage) -> str:
+        """One message, as messages_send keeps a batch."""
+        (result,) = self.messages_send(session, [message])
+        if isinstance(result, EngineError):
+            raise result
+        return result
 
     def _outgoing_row(
         self, session: EngineSession, message: OutgoingMessage, message_id: str
@@ -148,24 +162,6 @@ class SimulatorEngine(Engine):
             media_id=message.media_id or None,
             reply_to=message.reply_to,
         )
-
-    def messages_send(
-        self, session: EngineSession, messages: list[OutgoingMessage]
-    ) -> list:
-        """A batch in one write, as _record keeps each."""
-        if self.session_state(session) != "open":
-            return [EngineError("session is not open") for _message in messages]
-        results: list = []
-        rows = []
-        for message in messages:
-            if not self.number_exists(message.to):
-                results.append(EngineRefused("Phone number does not exist"))
-                continue
-            message_id = message.message_id or f"SIM{secrets.token_hex(8).upper()}"
-            rows.append(self._outgoing_row(session, message, message_id))
-            results.append(message_id)
-        SimulatedMessage.objects.bulk_create(rows, ignore_conflicts=True)
-        return results
 
     message_send = _record
     message_send_media = _record

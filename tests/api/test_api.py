@@ -317,19 +317,27 @@ def test_receipts_out_of_order_announce_every_step_once_in_order(live, queued_ta
 
 
 def test_a_late_receipt_never_moves_a_message_back(live, queued_tasks):
+    webhook_services.webhook_endpoints_save(
+        instance=live,
+        values={EventKind.MESSAGE_STATUS.value: ("https://cliente.test/h", True)},
+    )
     message = messaging.message_send_text(
         instance=live, phone="5521998765432", text="oi"
     )
     messaging.message_send(message_id=message.pk)
     message.refresh_from_db()
-    assert messaging.message_receipt_apply(
-        instance=live, engine_message_id=message.engine_message_id, status="read"
-    )
-    assert not messaging.message_receipt_apply(
-        instance=live, engine_message_id=message.engine_message_id, status="delivered"
-    )
+    receipts = [(message.engine_message_id, "read")]
+    assert messaging.message_receipts_apply(instance=live, receipts=receipts) == set()
     message.refresh_from_db()
     assert message.status == MessageStatus.READ
+    announced = WebhookEvent.objects.count()
+    assert announced == 3  # sent, delivered, read
+
+    receipts = [(message.engine_message_id, "delivered")]
+    assert messaging.message_receipts_apply(instance=live, receipts=receipts) == set()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.READ
+    assert WebhookEvent.objects.count() == announced  # nothing announced
 
 
 def test_a_message_of_another_instance_is_404(client, live, other, queued_tasks):
