@@ -3,7 +3,30 @@ from django.core.cache import cache
 
 from instances import messaging, services
 from instances.engines import engine_get
+from instances.engines.base import EngineEvent
 from instances.models import SimulatedSession
+from webhooks.models import EventKind, WebhookEvent
+
+
+def receipt(instance, message, status: str) -> EngineEvent:
+    """The engine's receipt `status` for a message the instance sent."""
+    return EngineEvent(
+        "message_status",
+        instance.engine_ref,
+        phone_number=message.to,
+        extra={"message_id": message.engine_message_id, "status": status},
+    )
+
+
+def status_steps(message) -> list[str]:
+    """The statuses the message.status webhooks announced for a message, in
+    the order they were stored."""
+    return [
+        e.payload["data"]["status"]
+        for e in WebhookEvent.objects.filter(
+            kind=EventKind.MESSAGE_STATUS, payload__data__message_id=str(message.pk)
+        ).order_by("created_at", "id")
+    ]
 
 
 @pytest.fixture

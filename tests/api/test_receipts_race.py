@@ -6,12 +6,12 @@ import pytest
 from django.db import connection
 
 from instances import messaging, services
-from instances.engines.base import EngineEvent
 from instances.messaging import Draft
 from instances.models import Instance, Message, MessageStatus
+from tests.api.conftest import receipt, status_steps
 from tests.helpers import at_the_same_moment
 from webhooks import services as webhook_services
-from webhooks.models import EventKind, WebhookEvent
+from webhooks.models import EventKind
 
 MESSAGES = 40
 
@@ -35,37 +35,17 @@ def test_racing_receipts_announce_delivered_then_read_once_each(live, queued_tas
         message.refresh_from_db()
         messages.append(message)
 
-    def receipt(message, status):
-        def apply():
-            services.engine_events_apply(
-                [
-                    EngineEvent(
-                        "message_status",
-                        live.engine_ref,
-                        phone_number=message.to,
-                        extra={
-                            "message_id": message.engine_message_id,
-                            "status": status,
-                        },
-                    )
-                ]
-            )
-
-        return apply
+    def applying(message, status):
+        return lambda: services.engine_events_apply([receipt(live, message, status)])
 
     for message in messages:
         # "read" first in the list: it often wins the race.
         _results, errors = at_the_same_moment(
-            [receipt(message, "read"), receipt(message, "delivered")]
+            [applying(message, "read"), applying(message, "delivered")]
         )
         assert errors == []
 
     for message in messages:
-        steps = [
-            e.payload["data"]["status"]
-            for e in WebhookEvent.objects.filter(
-                kind=EventKind.MESSAGE_STATUS, payload__data__message_id=str(message.pk)
-            ).order_by("created_at", "id")
-        ]
+        steps = status_steps(message)
         assert steps == ["sent", "delivered", "read"], (message.pk, steps)
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.READ}

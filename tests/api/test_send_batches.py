@@ -23,6 +23,7 @@ from instances.engines.base import (
 from instances.engines.simulator import SimulatorEngine
 from instances.messaging import Draft
 from instances.models import Instance, Message, MessageStatus, SimulatedMessage
+from tests.api.conftest import receipt, status_steps
 from tests.helpers import at_the_same_moment
 from webhooks import services as webhook_services
 from webhooks.models import EventKind, WebhookDelivery, WebhookEvent
@@ -67,15 +68,6 @@ def _announced(message: Message) -> list[str]:
             "message.sent" if event.kind == EventKind.MESSAGE_SENT else data["status"]
         )
     return said
-
-
-def _receipt(instance, message, status):
-    return EngineEvent(
-        "message_status",
-        instance.engine_ref,
-        phone_number=message.to,
-        extra={"message_id": message.engine_message_id, "status": status},
-    )
 
 
 def test_one_task_sends_a_batch_and_announces_each_message_in_order(
@@ -199,7 +191,7 @@ def test_a_receipt_that_comes_back_before_the_batch_is_recorded_finds_its_messag
             MessageStatus.QUEUED,
             message.message_id,
         )
-        services.engine_events_apply([_receipt(hooked, taken, "delivered")])
+        services.engine_events_apply([receipt(hooked, taken, "delivered")])
         record(sent)
 
     monkeypatch.setattr(messaging, "_sent_record", receipt_first)
@@ -255,12 +247,12 @@ def test_receipts_of_a_tick_are_applied_together_in_order(hooked, queued_tasks):
     )
     services.engine_events_apply(
         [
-            _receipt(hooked, messages[0], "read"),  # skips "delivered"
-            _receipt(hooked, messages[1], "delivered"),
+            receipt(hooked, messages[0], "read"),  # skips "delivered"
+            receipt(hooked, messages[1], "delivered"),
             stranger,
-            _receipt(hooked, messages[1], "read"),
-            _receipt(hooked, messages[1], "delivered"),  # late: ignored
-            _receipt(hooked, messages[2], "delivered"),
+            receipt(hooked, messages[1], "read"),
+            receipt(hooked, messages[1], "delivered"),  # late: ignored
+            receipt(hooked, messages[2], "delivered"),
         ]
     )
 
@@ -384,7 +376,7 @@ def test_two_ticks_racing_announce_each_step_once(live, queued_tasks):
     def tick(status, order):
         def apply():
             services.engine_events_apply(
-                [_receipt(live, message, status) for message in order]
+                [receipt(live, message, status) for message in order]
             )
 
         return apply
@@ -394,11 +386,6 @@ def test_two_ticks_racing_announce_each_step_once(live, queued_tasks):
     )
     assert errors == []
     for message in messages:
-        steps = [
-            e.payload["data"]["status"]
-            for e in WebhookEvent.objects.filter(
-                kind=EventKind.MESSAGE_STATUS, payload__data__message_id=str(message.pk)
-            ).order_by("created_at", "id")
-        ]
+        steps = status_steps(message)
         assert steps == ["sent", "delivered", "read"], (message.pk, steps)
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.READ}

@@ -5,10 +5,26 @@ from django.utils import timezone
 
 from billing import services as billing_services
 from billing.models import BillingProfile, Invoice, SubscriptionPeriod
+from billing.providers.base import Payer
 from instances import services
 from instances.engines import engine_get
 from instances.models import SimulatedSession
 from tests.factories import InstanceFactory
+
+# A payer as the providers receive it: a company (CNPJ).
+PAYER = Payer(
+    reference="7",
+    name="Loja da Ana Ltda",
+    document="11222333000181",
+    email="financeiro@loja.com.br",
+    postal_code="01310100",
+    street="Avenida Paulista",
+    number="1000",
+    complement="",
+    district="Bela Vista",
+    uf="SP",
+    city="São Paulo",
+)
 
 
 def sp(*args) -> datetime:

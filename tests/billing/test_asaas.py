@@ -18,10 +18,10 @@ from billing.providers.asaas import AsaasProvider
 from billing.providers.base import (
     ChargeRequest,
     NotificationRefused,
-    Payer,
     ProviderError,
     ProviderUnavailable,
 )
+from tests.billing.conftest import PAYER
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asaas"
 API = "https://api-sandbox.asaas.com/v3"
@@ -33,19 +33,6 @@ def fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
-PAYER = Payer(
-    reference="7",
-    name="Loja da Ana Ltda",
-    document="11222333000181",
-    email="financeiro@loja.com.br",
-    postal_code="01310100",
-    street="Avenida Paulista",
-    number="1000",
-    complement="",
-    district="Bela Vista",
-    uf="SP",
-    city="São Paulo",
-)
 REQUEST = ChargeRequest(
     customer_ref="cus_000005401844",
     reference="PM202610ABCDEF12345601",

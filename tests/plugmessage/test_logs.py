@@ -11,13 +11,13 @@ import pytest
 import respx
 
 from billing.providers.asaas import AsaasProvider
-from billing.providers.base import Payer
 from instances import services
 from plugmessage.logs import RedactFilter, redact
+from tests.billing.conftest import PAYER
 
 API = "https://api-sandbox.asaas.test/v3"
 KEY = "$aact_SEGREDO_DA_CONTA_123"
-CNPJ = "11222333000181"
+CNPJ = PAYER.document
 
 
 @pytest.mark.parametrize(
@@ -71,23 +71,10 @@ def written():
 
 
 def test_an_asaas_customer_lookup_logs_no_document_and_no_key(written):
-    payer = Payer(
-        reference="7",
-        name="Loja da Ana Ltda",
-        document=CNPJ,
-        email="financeiro@loja.com.br",
-        postal_code="01310100",
-        street="Avenida Paulista",
-        number="1000",
-        complement="",
-        district="Bela Vista",
-        uf="SP",
-        city="São Paulo",
-    )
     with respx.mock(base_url=API) as mock:
         mock.get("/customers").respond(json={"data": [{"id": "cus_1"}]})
         assert (
-            AsaasProvider(base_url=API, api_key=KEY).customer_ensure(payer) == "cus_1"
+            AsaasProvider(base_url=API, api_key=KEY).customer_ensure(PAYER) == "cus_1"
         )
         # What an outage logs, with the URL in its traceback.
         try:
