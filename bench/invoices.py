@@ -25,6 +25,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 from poll import _with_db  # noqa: E402
+from results import section_write  # noqa: E402
 
 # Django runs in this process: the project's apps, not bench/webhooks.py.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
@@ -194,13 +195,7 @@ accounts (their billing data, the invoices with ON CONFLICT DO NOTHING, the
 ids that made it in, their lines), so they grow with the number of batches,
 not of accounts. {verdict}
 """
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text()
-    start = text.find("## Invoices")
-    if start != -1:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text.rstrip() + "\n\n" + section)
+    section_write(section)
 
 
 if __name__ == "__main__":

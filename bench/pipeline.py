@@ -62,8 +62,9 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from poll import _env, _with_db, start_web  # noqa: E402
-from send_text import wrk_measure  # noqa: E402
+from poll import _env, _with_db, django_setup, start_web  # noqa: E402
+from results import section_write  # noqa: E402
+from send_text import CONNECTED_INSTANCE, wrk_measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -74,19 +75,10 @@ GOAL = 150
 STEPS = 4
 TICK = os.sysconf("SC_CLK_TCK")
 
-SETUP = """
-from accounts.models import User
-from instances import services
-from instances.engines import engine_get
-from instances.models import Instance, SimulatedSession
+SETUP = (
+    CONNECTED_INSTANCE
+    + """
 from webhooks.services import webhook_endpoints_save
-user = User.objects.create_user(email="bench@plugmessage.local", password="x")
-instance = services.instance_connect(
-    instance=services.instance_create(owner=user, name="Bench"), actor_kind="customer"
-)
-code = SimulatedSession.objects.get(engine_ref=instance.engine_ref).code
-services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
-Instance.objects.filter(pk=instance.pk).update(warmup_plan=[10**9])
 webhook_endpoints_save(
     instance=instance,
     values={kind: ("{url}", True) for kind in ("message.sent", "message.status")},
@@ -94,6 +86,7 @@ webhook_endpoints_save(
 )
 print(instance.pk, instance.token)
 """
+)
 
 
 def png(width: int = 96, height: int = 96) -> bytes:
@@ -526,20 +519,10 @@ def main() -> None:
     python = sys.executable
     processes: dict[str, subprocess.Popen] = {}
     try:
-        subprocess.run(
-            [python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
-        )
         setup = SETUP.replace("{url}", hook_url).replace(
             "{payload_format}", args.format
         )
-        instance_id, token = subprocess.run(
-            [python, "manage.py", "shell", "-c", setup],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.split()[-2:]
+        instance_id, token = django_setup(env, setup)[-2:]
         processes["web"], base = start_web({**env, "BENCH_ROLE": "web"})
         celery = [python, "-m", "celery", "-A", "plugmessage"]
         processes["worker"] = subprocess.Popen(
@@ -635,12 +618,6 @@ def main() -> None:
 
 
 def _write(args, figures: dict) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text()
-    start = text.find("## Pipeline")
-    if start != -1:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + (text[end + 1 :] if end != -1 else "")
     elapsed = figures["end_to_end_seconds"]
     sql = figures["sql_per_message"]
     statements = sum(v for k, v in sql.items() if k.startswith("statements:"))
@@ -728,7 +705,7 @@ process), so the steps of one message may arrive out of order (counted
 above); each is created in order and delivered once, and the webhooks
 guide tells receivers to keep the most advanced status.
 """
-    path.write_text(text.rstrip() + "\n\n" + section)
+    section_write(section)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from results import section_write
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_REQUESTS_PER_CLIENT = 200_000
@@ -84,6 +85,23 @@ def _client(request: dict, ok: tuple, seconds: float, results) -> None:
                 raise SystemExit(f"{request['url']} answered {response.status_code}")
             done += 1
     results.put(done)
+
+
+def django_setup(env: dict, script: str) -> list[str]:
+    """Migrate the benchmark's database, then run `script` in `manage.py
+    shell`; returns the words it printed."""
+    python = sys.executable
+    subprocess.run(
+        [python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    return subprocess.run(
+        [python, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
 
 
 def start_web(env: dict) -> tuple[subprocess.Popen, str]:
@@ -146,19 +164,7 @@ def main() -> None:
 
     var_dir = tempfile.mkdtemp(prefix="pm-bench-")
     env = _env(var_dir)
-    python = sys.executable
-    subprocess.run(
-        [python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    out = subprocess.run(
-        [python, "manage.py", "shell", "-c", SETUP],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    cookie, instance_id, version = out[-3:]
+    cookie, instance_id, version = django_setup(env, SETUP)[-3:]
 
     server, base = start_web(env)
     try:
@@ -198,12 +204,6 @@ def main() -> None:
 
 
 def _write_results(table: str, args) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = text.find("## QR poll")
-    if start != -1:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + (text[end + 1 :] if end != -1 else "")
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     section = f"""## QR poll
 
@@ -223,7 +223,7 @@ served from the cache with no query (204). The changed answer reads the row and
 renders the fragment with the QR code, which happens once per new code (every
 20–60 s) per open page.
 """
-    path.write_text(text.rstrip() + "\n\n" + section)
+    section_write(section)
 
 
 def _with_db(url: str, name: str) -> str:

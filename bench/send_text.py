@@ -34,18 +34,19 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from poll import _env, _with_db, start_web  # noqa: E402
+from poll import _env, _with_db, django_setup, start_web  # noqa: E402
+from results import section_write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
-SETUP = """
+# A customer with an instance connected on the simulator and no daily limit
+# (`instance`); the pipeline benchmark starts from it too.
+CONNECTED_INSTANCE = """
 from accounts.models import User
 from instances import services
 from instances.engines import engine_get
-from instances.models import Instance, SimulatedSession, token_digest
-from plugmessage.models import Heartbeat
-Heartbeat.objects.create(name="bench")
+from instances.models import Instance, SimulatedSession
 user = User.objects.create_user(email="bench@plugmessage.local", password="x")
 instance = services.instance_connect(
     instance=services.instance_create(owner=user, name="Bench"), actor_kind="customer"
@@ -53,8 +54,17 @@ instance = services.instance_connect(
 code = SimulatedSession.objects.get(engine_ref=instance.engine_ref).code
 services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
 Instance.objects.filter(pk=instance.pk).update(warmup_plan=[10**9])
+"""
+
+SETUP = (
+    CONNECTED_INSTANCE
+    + """
+from instances.models import token_digest
+from plugmessage.models import Heartbeat
+Heartbeat.objects.create(name="bench")
 print(instance.pk, instance.token, token_digest(instance.token))
 """
+)
 
 # wrk calls done() once at the end: the totals, as one line this script reads.
 LUA = """
@@ -146,21 +156,9 @@ def main() -> None:
     if args.redis_url:
         env["REDIS_URL"] = _with_db(args.redis_url, str(args.redis_db))
         env["REDIS_CACHE_URL"] = _with_db(args.redis_url, str(args.redis_db + 1))
-    python = sys.executable
     server = None
     try:
-        subprocess.run(
-            [python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
-        )
-        out = subprocess.run(
-            [python, "manage.py", "shell", "-c", SETUP],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.split()
-        instance_id, token, digest = out[-3:]
+        instance_id, token, digest = django_setup(env, SETUP)[-3:]
         server, base = start_web(env)
         json_headers = {"Content-Type": "application/json"}
         body = json.dumps(
@@ -229,12 +227,6 @@ def _table(medians: dict) -> str:
 
 
 def _write(args, table: str, medians: dict, on_postgres: bool) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text()
-    start = text.find("## Send text")
-    if start != -1:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + (text[end + 1 :] if end != -1 else "")
     stack = (
         "PostgreSQL and Redis"
         if on_postgres and args.redis_url
@@ -266,7 +258,7 @@ better. Measured on {time.strftime("%Y-%m-%d")} ({machine}):
 
 {verdict}
 """
-    path.write_text(text.rstrip() + "\n\n" + section)
+    section_write(section)
 
 
 if __name__ == "__main__":

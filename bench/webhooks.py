@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 from poll import _with_db
+from results import section_write
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 300
@@ -293,12 +294,6 @@ def main() -> None:
 
 
 def _write(args, table: str, stack: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text()
-    start = text.find("## Webhook deliveries")
-    if start != -1:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + (text[end + 1 :] if end != -1 else "")
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     options = f"--deliveries {args.deliveries} --rounds {args.rounds}"
     if args.database_url:
@@ -325,7 +320,7 @@ worker's pool share the load.
 The baseline loop posts from one thread of one process: the ratio compares one
 worker as deployed with the simplest sender, not one thread with one thread.
 """
-    path.write_text(text.rstrip() + "\n\n" + section)
+    section_write(section)
 
 
 if __name__ == "__main__":
