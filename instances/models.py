@@ -351,8 +351,10 @@ class Message(models.Model):
     URL given by the caller is fetched by the worker into it)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Its lookups all start with the instance: the composite indexes below
+    # serve them, and every index more is written on each status change.
     instance = models.ForeignKey(
-        Instance, on_delete=models.CASCADE, related_name="messages"
+        Instance, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     message_id = models.CharField(
         _("id da mensagem"), max_length=80, default=wa_message_id_generate
@@ -364,7 +366,12 @@ class Message(models.Model):
     text = models.TextField(_("texto"), blank=True)
     content = models.JSONField(default=dict, blank=True)
     media = models.ForeignKey(
-        MediaFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        MediaFile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # a partial index below: most messages carry none
     )
     media_url = models.URLField(_("endereço da mídia"), max_length=2000, blank=True)
     # The message this one answers (WhatsApp's id, or one of ours).
@@ -379,7 +386,7 @@ class Message(models.Model):
         choices=MessageStatus.choices,
         default=MessageStatus.QUEUED,
     )
-    engine_message_id = models.CharField(max_length=80, blank=True, db_index=True)
+    engine_message_id = models.CharField(max_length=80, blank=True)
     # The confirmation sent to someone who just opted out: the one message an
     # excluded number may still get.
     is_opt_out_reply = models.BooleanField(default=False)
@@ -401,6 +408,18 @@ class Message(models.Model):
                 name="instances_message_undispatched",
             ),
             models.Index(fields=["instance", "message_id"]),
+            # Receipts and quotes find a message by the engine's id within
+            # its instance; a queued message has none yet.
+            models.Index(
+                fields=["instance", "engine_message_id"],
+                condition=~models.Q(engine_message_id=""),
+                name="instances_message_engine_id",
+            ),
+            models.Index(
+                fields=["media"],
+                condition=models.Q(media__isnull=False),
+                name="instances_message_media",
+            ),
         ]
 
     def __str__(self) -> str:
