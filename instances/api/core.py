@@ -12,6 +12,8 @@ presenter that turns that into its answer.
 
 import hmac
 import inspect
+import logging
+import time
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Path, Schema
@@ -158,6 +161,43 @@ def _too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
         413,
         "request_too_large",
         _("O pedido passa do tamanho máximo (mídia de até 16 MB)."),
+    )
+
+
+# While the database is out of reach (PostgreSQL restarting, say) every
+# request fails the same way: one log line a minute says so, not a traceback
+# per request.
+UNAVAILABLE_RETRY_AFTER = 5
+_UNAVAILABLE_LOG_EVERY = 60.0
+_unavailable_logged_at = -_UNAVAILABLE_LOG_EVERY
+logger = logging.getLogger(__name__)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    """The database is gone for a moment: 503 with Retry-After, in the API's
+    own error shape (never Django's HTML 500). Nothing was accepted: a send
+    that failed here was not queued, and the client sends it again. The
+    broken connection is closed when the request ends, and the next request
+    opens a new one."""
+    global _unavailable_logged_at
+    now = time.monotonic()
+    if now - _unavailable_logged_at >= _UNAVAILABLE_LOG_EVERY:
+        _unavailable_logged_at = now
+        logger.warning(
+            "database unavailable, API answering 503: %s",
+            str(error).splitlines()[0][:200] if str(error) else type(error).__name__,
+        )
+    return error_response(
+        request,
+        503,
+        "service_unavailable",
+        _(
+            "O serviço está indisponível por um instante. Tente de novo em "
+            "alguns segundos."
+        ),
+        UNAVAILABLE_RETRY_AFTER,
     )
 
 
