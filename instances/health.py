@@ -202,13 +202,20 @@ def _today(now: datetime | None = None):
     return timezone.localtime(now or timezone.now()).date()
 
 
+def warmup_day(instance: Instance, now: datetime | None = None) -> int | None:
+    """The day of warm-up the number is in (0 on its first day), counted in
+    São Paulo days since it was first connected here; None before that."""
+    started = instance.warmup_started_at or instance.connected_at
+    if not started:
+        return None
+    return max(0, (_today(now) - timezone.localtime(started).date()).days)
+
+
 def warmup_limit(instance: Instance, now: datetime | None = None) -> int:
     """Today's daily limit: the plan's figure for the number's day of warm-up
-    (counted in São Paulo days since it was first connected here)."""
+    (its first day's figure before the first connection)."""
     plan = instance.warmup_plan or [1000]
-    started = instance.warmup_started_at or instance.connected_at
-    start = timezone.localtime(started).date() if started else _today(now)
-    day = max(0, (_today(now) - start).days)
+    day = warmup_day(instance, now) or 0
     return int(plan[min(day, len(plan) - 1)])
 
 
@@ -281,13 +288,30 @@ def _warmup_insert_sql(model: type[Model]) -> tuple[list, str]:
     return fields, sql
 
 
+def activation_day_over_at(instance: Instance) -> datetime | None:
+    """The 24 h rule, in its one home: the moment from which a full day has
+    surely passed since the number was activated, or None when the customer
+    has not said when that was. Only the date is known, and the number may
+    have been activated at the very end of it, so the day is over at the
+    start of the second day after it (São Paulo time)."""
+    if not instance.number_activated_at:
+        return None
+    return timezone.make_aware(
+        datetime.combine(instance.number_activated_at + timedelta(days=2), time.min)
+    )
+
+
 def activated_recently(instance: Instance, now: datetime | None = None) -> bool:
     """True while the number may have been activated less than 24 h ago."""
-    if not instance.number_activated_at:
-        return False
-    # Only the date is known: warn until a full day has passed even if the
-    # number was activated at the very end of that date.
-    start = timezone.make_aware(
-        datetime.combine(instance.number_activated_at, time.min)
-    )
-    return (now or timezone.now()) - start < timedelta(hours=48)
+    over_at = activation_day_over_at(instance)
+    return over_at is not None and (now or timezone.now()) < over_at
+
+
+def waited_after_activation(instance: Instance) -> bool | None:
+    """Whether the number was first connected here only after a full day
+    had surely passed since its activation; None while either is unknown."""
+    over_at = activation_day_over_at(instance)
+    started = instance.warmup_started_at or instance.connected_at
+    if over_at is None or started is None:
+        return None
+    return started >= over_at

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -55,23 +54,14 @@ class PracticeCheck:
 def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
     """Which good practices an instance follows, as far as the panel knows."""
     words = [w for w in instance.opt_out_words.split(",") if w.strip()]
-    started = instance.warmup_started_at or instance.connected_at
-    day = (
-        (timezone.localdate() - timezone.localtime(started).date()).days
-        if started
-        else None
-    )
+    day = health.warmup_day(instance)
     plan_days = len(instance.warmup_plan or [1])
     detail_url = reverse("instances:detail", args=[instance.pk])
     edit_url = reverse("instances:edit", args=[instance.pk])
     exclusions_url = reverse("instances:exclusions", args=[instance.pk])
     excluded = instance.exclusions.count()
     activated = instance.number_activated_at
-    waited = (
-        started is not None
-        and activated is not None
-        and timezone.localtime(started).date() > activated
-    )
+    waited = health.waited_after_activation(instance)
     return [
         PracticeCheck(
             "maturacao",
@@ -115,11 +105,11 @@ def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
         PracticeCheck(
             "24-horas",
             _("Esperou 24 h após ativar o número"),
-            waited if activated and started else None,
+            waited,
             _("Informe a data de ativação em Editar.")
             if not activated
             else _("Ainda não conectado.")
-            if not started
+            if waited is None
             else _("Conectado depois de completar 24 h.")
             if waited
             else _("Conectado antes de completar 24 h."),

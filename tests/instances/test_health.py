@@ -370,6 +370,43 @@ def test_with_only_a_date_the_warning_lasts_until_a_full_day_has_surely_passed()
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("connected", "waited"),
+    [
+        ((2026, 11, 11, 8, 0), False),  # the next morning: maybe 12 h after
+        ((2026, 11, 11, 23, 59), False),
+        ((2026, 11, 12, 0, 0), True),  # a full day after the end of the 10th
+    ],
+)
+def test_the_instance_page_and_best_practices_agree_on_the_24_hours(
+    owner_client, owner, connected, waited
+):
+    """Activated on the 10th: the instance page (while it is still that
+    moment) and Boas práticas (afterwards) give the same verdict."""
+    instance = services.instance_create(owner=owner, name="Nova")
+    Instance.objects.filter(pk=instance.pk).update(
+        number_activated_at=date(2026, 11, 10)
+    )
+    moment = timezone.make_aware(timezone.datetime(*connected))
+    with time_machine.travel(moment, tick=False):
+        owner_client.post(reverse("instances:connect", args=[instance.pk]))
+        page = owner_client.get(
+            reverse("instances:detail", args=[instance.pk])
+        ).content.decode()
+        code = SimulatedSession.objects.get(engine_ref=instance.engine_ref).code
+        services.engine_events_apply([engine_get().phone_scan(code, "5511987654321")])
+    assert Instance.objects.get(pk=instance.pk).connected_at == moment
+    practices = owner_client.get(reverse("support:best_practices")).content.decode()
+    assert ("ativado há menos de 24 horas" in page) is not waited
+    verdict = (
+        "Conectado depois de completar 24 h."
+        if waited
+        else "Conectado antes de completar 24 h."
+    )
+    assert verdict in practices
+
+
+@pytest.mark.django_db
 def test_an_opt_out_from_an_old_style_mobile_number_covers_its_new_form(client, live):
     # WhatsApp reports 55 31 8888-7777; customers send to 55 31 98888-7777.
     services.engine_events_apply(
