@@ -26,6 +26,7 @@ STAFF_ACTION_PERMISSIONS = [
     ("accounts", "resend_user_verification"),
     ("instances", "extend_instance_trial"),
     ("instances", "force_instance_disconnect"),
+    ("instances", "retry_engine_event"),
     ("support", "change_ticket"),
     ("billing", "mark_invoice_paid"),
     ("billing", "reissue_invoice"),

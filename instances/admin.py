@@ -1,13 +1,19 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_actions import ReasonForm, reason_action
-from instances import services
+from instances import inbox, services
 from instances.engines.base import EngineError
-from instances.models import Instance, InstanceEvent
-from plugmessage.admin import ReadOnlyTabularInline
+from instances.models import (
+    EngineInboxEntry,
+    EngineLogout,
+    InboxStatus,
+    Instance,
+    InstanceEvent,
+)
+from plugmessage.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 
 class TrialExtendForm(ReasonForm):
@@ -183,3 +189,67 @@ class InstanceAdmin(admin.ModelAdmin):
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
+
+
+@admin.register(EngineInboxEntry)
+class EngineInboxEntryAdmin(ReadOnlyAdmin):
+    """What the engine posted, stored before it was applied. Staff see what
+    failed and why, and may have an entry applied again (recorded in the
+    admin's history; it re-runs what the engine reported and changes no
+    customer data by hand)."""
+
+    list_display = (
+        "received_at",
+        "kind",
+        "engine_ref",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "applied_at",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("=engine_ref", "=key")
+    date_hierarchy = "received_at"
+    fields = (
+        "received_at",
+        "kind",
+        "engine_ref",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "applied_at",
+        "error",
+        "payload",
+        "key",
+    )
+    readonly_fields = fields
+    actions = ["retry_now"]
+
+    def has_retry_now_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("instances.retry_engine_event")
+
+    @admin.action(description=_("Aplicar de novo agora"), permissions=["retry_now"])
+    def retry_now(self, request: HttpRequest, queryset):
+        chosen = list(queryset.exclude(status=InboxStatus.APPLIED))
+        applied = inbox.inbox_entries_retry([entry.pk for entry in chosen])
+        for entry in chosen:
+            self.log_change(request, entry, _("Aplicar de novo agora"))
+        level = messages.SUCCESS if applied == len(chosen) else messages.WARNING
+        self.message_user(
+            request,
+            _(
+                "%(applied)d de %(chosen)d eventos aplicados; os outros seguem com o erro."
+            )
+            % {"applied": applied, "chosen": len(chosen)},
+            level,
+        )
+
+
+@admin.register(EngineLogout)
+class EngineLogoutAdmin(ReadOnlyAdmin):
+    """Sessions the engine still has to close: retried until it does."""
+
+    list_display = ("instance", "requested_at", "attempts", "next_attempt_at", "error")
+    list_select_related = ("instance",)
+    fields = list_display
+    readonly_fields = fields

@@ -1,17 +1,21 @@
 """The one inbound endpoint of the WhatsApp engine (DESIGN, "The WhatsApp
-engine"): the engine posts what happened; a shared secret proves it is ours."""
+engine"): the engine posts what happened; a shared secret proves it is ours. What it
+posts is stored before it is applied (instances.inbox)."""
 
 import hmac
 import json
+import logging
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from instances import services
-from instances.engines import engine_get
+from instances import inbox
 from instances.engines.base import ENGINE_EVENTS_HEADER
+
+logger = logging.getLogger(__name__)
 
 
 @csrf_exempt
@@ -27,6 +31,12 @@ def engine_events(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"code": "invalid_json"}, status=400)
     if not isinstance(payload, dict):
         return JsonResponse({"code": "invalid_payload"}, status=400)
-    events = engine_get().events_from_webhook(payload)
-    services.engine_events_apply(events)
-    return JsonResponse({"received": len(events)})
+    try:
+        answer = inbox.inbox_receive(payload)
+    except DatabaseError:
+        # Not stored, so not received: the engine posts it again.
+        logger.warning("engine event not stored: database unavailable")
+        return JsonResponse(
+            {"code": "service_unavailable"}, status=503, headers={"Retry-After": "5"}
+        )
+    return JsonResponse(answer)

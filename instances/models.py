@@ -526,3 +526,79 @@ class DailySends(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.count}"
+
+
+class InboxStatus(models.TextChoices):
+    PENDING = "pending", _("A aplicar")
+    APPLIED = "applied", _("Aplicado")
+    FAILED = "failed", _("Desistimos")
+
+
+class EngineInboxEntry(models.Model):
+    """One body the engine posted to /motor/eventos/, stored before it is
+    applied: a failure while applying it (or a process that dies) leaves it
+    here to be applied again by beat, and staff see what failed. The same
+    body posted twice (the engine retrying) is stored once."""
+
+    key = models.CharField(_("chave"), max_length=64, unique=True)
+    engine_ref = models.CharField(_("sessão no motor"), max_length=200, blank=True)
+    kind = models.CharField(_("tipo"), max_length=60, blank=True)
+    payload = models.JSONField(_("corpo"))
+    status = models.CharField(
+        _("situação"),
+        max_length=10,
+        choices=InboxStatus.choices,
+        default=InboxStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("tentativas"), default=0)
+    # What went wrong the last time, for staff (never shown to customers).
+    error = models.TextField(_("último erro"), blank=True)
+    received_at = models.DateTimeField(_("recebido em"), default=timezone.now)
+    applied_at = models.DateTimeField(_("aplicado em"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("próxima tentativa"), null=True)
+    # Whoever applies it holds it until then (a lease: one that dies lets go).
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("evento do motor")
+        verbose_name_plural = _("eventos do motor")
+        ordering = ["-received_at", "-id"]
+        permissions = [
+            ("retry_engine_event", _("Pode aplicar de novo eventos do motor")),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="instances_inbox_due",
+            ),
+            models.Index(fields=["received_at"], name="instances_inbox_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind or '?'} · {self.engine_ref}"
+
+
+class EngineLogout(models.Model):
+    """A session the engine must close (an instance that expired, was
+    cancelled, refused a number already live elsewhere...) whose logout
+    failed: retried by beat until the engine confirms, so no number stays
+    live at the engine without the panel knowing. A new connection of the
+    instance finishes it first."""
+
+    instance = models.OneToOneField(
+        Instance, on_delete=models.CASCADE, related_name="pending_logout"
+    )
+    requested_at = models.DateTimeField(_("pedido em"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("tentativas"), default=1)
+    error = models.TextField(_("último erro"), blank=True)
+    next_attempt_at = models.DateTimeField(_("próxima tentativa"))
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("desconexão pendente no motor")
+        verbose_name_plural = _("desconexões pendentes no motor")
+        ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return str(self.instance_id)

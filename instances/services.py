@@ -14,15 +14,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record_create
-from instances import health, inbound, lifecycle, media, messaging
-from instances.engines import engine_get
+from instances import health, inbound, lifecycle, logouts, media, messaging
+from instances.engines import engine_get, session_of
 from instances.engines.base import (
     FIRST_CODE_LIFETIME,
     NEXT_CODE_LIFETIME,
-    EngineError,
     EngineEvent,
     EngineRefused,
-    EngineSession,
 )
 from instances.models import (
     ActorKind,
@@ -74,12 +72,6 @@ def _code_expiry(*, first: bool, code) -> datetime | None:
     return timezone.now() + (FIRST_CODE_LIFETIME if first else NEXT_CODE_LIFETIME)
 
 
-def _session(instance: Instance) -> EngineSession:
-    return EngineSession(
-        engine_ref=instance.engine_ref, engine_token=instance.engine_token
-    )
-
-
 @transaction.atomic
 def instance_create(*, owner: User, name: str) -> Instance:
     """Create an instance in "Criada" with its 2-day trial and its first
@@ -121,8 +113,14 @@ def instance_connect(
     ):
         raise InstanceError(_("Esta instância não pode ser conectada agora."))
     e164 = phone_to_e164(phone_number) if phone_number else ""
+    if not logouts.logout_pending_finish(instance):
+        raise InstanceError(
+            _(
+                "A sessão anterior ainda está sendo encerrada. Tente de novo em instantes."
+            )
+        )
     started = engine_get().session_start(
-        _session(instance), phone_number=e164.lstrip("+")
+        session_of(instance), phone_number=e164.lstrip("+")
     )
     changes = {
         "qr_code": started.qr_code,
@@ -175,7 +173,7 @@ def instance_disconnect(
     Raises InstanceError when the instance is not connected or waiting."""
     if instance.state not in (S.CONNECTED, S.WAITING_SCAN):
         raise InstanceError(_("Esta instância não está conectada."))
-    engine_get().session_logout(_session(instance))
+    engine_get().session_logout(session_of(instance))
     try:
         return _disconnected(instance, actor_kind, actor)
     except lifecycle.TransitionNotAllowed as error:
@@ -238,7 +236,7 @@ def instance_delete(*, instance: Instance) -> None:
         raise InstanceError(
             _("Cancele a assinatura desta instância antes de excluí-la.")
         )
-    engine_get().session_delete(_session(instance))
+    engine_get().session_delete(session_of(instance))
     poll_state_forget(instance.pk)
     instance.delete()
 
@@ -246,45 +244,56 @@ def instance_delete(*, instance: Instance) -> None:
 # What the engine reports.
 
 
-def engine_events_apply(events: list[EngineEvent]) -> None:
+def engine_events_apply(events: list[EngineEvent]) -> list[str]:
     """Apply what an engine reported (from its webhook or its tick), in
     order. Events for unknown sessions are ignored; each event is applied on
     its own, so one that fails does not stop the others, except receipts
     that follow each other: those of one instance are applied together, in
-    one transaction (a tick reports hundreds at once)."""
+    one transaction (a tick reports hundreds at once). Returns what failed,
+    one line each (empty when all applied or were rightly ignored), for the
+    caller that keeps the events to try again (instances.inbox)."""
+    failures: list[str] = []
     receipts: list[EngineEvent] = []
     for event in events:
         if event.kind == "message_status":
             receipts.append(event)
             continue
-        _receipts_apply(receipts)
+        failures += _receipts_apply(receipts)
         receipts = []
         instance = Instance.objects.filter(engine_ref=event.engine_ref).first()
         if instance is None:
             logger.info("engine event for unknown session %s", event.engine_ref)
             continue
-        _event_apply_logged(instance, event)
-    _receipts_apply(receipts)
+        failures += _event_apply_logged(instance, event)
+    failures += _receipts_apply(receipts)
+    return failures
 
 
-def _event_apply_logged(instance: Instance, event: EngineEvent) -> None:
+def _failure(what: str, error: Exception) -> str:
+    return f"{what}: {error.__class__.__name__}: {error}"[:500]
+
+
+def _event_apply_logged(instance: Instance, event: EngineEvent) -> list[str]:
     try:
         _event_apply(instance, event)
     except lifecycle.TransitionNotAllowed as error:
         logger.info(
             "engine event %s ignored for %s: %s", event.kind, instance.pk, error
         )
-    except Exception:
+    except Exception as error:
         # Logged with its traceback; the next events still apply.
         logger.exception("engine event %s failed for %s", event.kind, instance.pk)
+        return [_failure(event.kind, error)]
+    return []
 
 
-def _receipts_apply(events: list[EngineEvent]) -> None:
+def _receipts_apply(events: list[EngineEvent]) -> list[str]:
     """Receipts, grouped by instance: those of messages sent through the API
     move them forward (messaging.message_receipts_apply); the others are
     passed on as they came."""
     if not events:
-        return
+        return []
+    failures: list[str] = []
     instances = {
         instance.engine_ref: instance
         for instance in Instance.objects.filter(
@@ -310,14 +319,16 @@ def _receipts_apply(events: list[EngineEvent]) -> None:
                     for event in group
                 ],
             )
-        except Exception:
+        except Exception as error:
             logger.exception("%d receipts failed for %s", len(group), instance.pk)
+            failures.append(_failure(f"{len(group)} message_status", error))
             continue
         for event in group:
             if event.extra.get("message_id", "") in unknown or not event.extra.get(
                 "message_id"
             ):
-                _event_apply_logged(instance, event)
+                failures += _event_apply_logged(instance, event)
+    return failures
 
 
 # What an expired or cancelled instance still hears from the engine: the end
@@ -332,7 +343,7 @@ def _event_apply(instance: Instance, event: EngineEvent) -> None:
     ):
         logger.info("engine event %s dropped: %s may not work", event.kind, instance.pk)
         if event.kind == "connected":
-            _logout_quietly(instance)
+            logouts.logout_or_retry(instance)
         return
     # A receipt reaches here only when its message was not sent through the
     # API (_receipts_apply): it is passed on as it came.
@@ -441,7 +452,7 @@ def instance_connection_open(*, instance: Instance, phone_number: str) -> Instan
         )
     except IntegrityError:
         logger.info("number %s refused for %s: live elsewhere", e164, instance.pk)
-    _logout_quietly(instance)
+    logouts.logout_or_retry(instance)
     message = _(
         "O número %(number)s já está conectado em outra instância da PlugMessage. "
         "Desconecte-o de lá antes de conectá-lo aqui."
@@ -455,18 +466,11 @@ def instance_connection_open(*, instance: Instance, phone_number: str) -> Instan
     return instance
 
 
-def _logout_quietly(instance: Instance) -> None:
-    try:
-        engine_get().session_logout(_session(instance))
-    except EngineError:
-        logger.warning("could not log out session %s", instance.engine_ref)
-
-
 def _unexpected_session_close(instance: Instance, e164: str) -> Instance:
     """The engine opened a session PlugMessage was not waiting for (after a
     give-up, or on another number than the one connected): close it, so that
     no number is live without the panel knowing."""
-    _logout_quietly(instance)
+    logouts.logout_or_retry(instance)
     if instance.state == S.CONNECTED:
         return lifecycle.transition(
             instance=instance,
@@ -505,7 +509,7 @@ def instances_waiting_sweep() -> int:
             )
         except lifecycle.TransitionNotAllowed:
             continue
-        _logout_quietly(instance)
+        logouts.logout_or_retry(instance)
         moved += 1
     return moved
 
@@ -545,7 +549,7 @@ def instances_trial_expire() -> int:
         # Only once it is "Expirado": a subscription that came first keeps
         # its session, one that comes after finds the session closed.
         if had_session:
-            _logout_quietly(current)
+            logouts.logout_or_retry(current)
         expired += 1
     return expired
 
@@ -580,7 +584,7 @@ def instance_subscription_end(
     instance to "Cancelada". The session is closed first and a failure there
     does not keep the cancellation from being recorded."""
     if instance.state in (S.CONNECTED, S.WAITING_SCAN):
-        _logout_quietly(instance)
+        logouts.logout_or_retry(instance)
     return lifecycle.transition(
         instance=instance,
         to_state=S.CANCELLED,
@@ -607,14 +611,14 @@ def engine_tick() -> None:
 def instance_restart(*, instance: Instance) -> Instance:
     """Restart the engine's connection of a connected number, keeping it
     logged in. Raises EngineError (EngineUnavailable when unreachable)."""
-    engine_get().session_restart(_session(instance))
+    engine_get().session_restart(session_of(instance))
     return instance
 
 
 def instance_device(*, instance: Instance):
     """What the engine knows of the connected number's WhatsApp account,
     with the profile as last set through PlugMessage where it says less."""
-    found = engine_get().device_get(_session(instance))
+    found = engine_get().device_get(session_of(instance))
     return replace(
         found,
         phone=found.phone or instance.phone_number,
@@ -625,7 +629,7 @@ def instance_device(*, instance: Instance):
 
 def phone_exists(*, instance: Instance, phone: str) -> tuple[bool, str]:
     """Whether the E.164 `phone` has WhatsApp, and its LID when known."""
-    return engine_get().phone_exists(_session(instance), phone=phone)
+    return engine_get().phone_exists(session_of(instance), phone=phone)
 
 
 class ProfileRefused(Exception):
@@ -651,7 +655,7 @@ def instance_profile_update(
     EngineError when the engine refuses or cannot be reached (nothing is
     recorded then)."""
     engine = engine_get()
-    session = _session(instance)
+    session = session_of(instance)
     if name is not None:
         name = name.strip()
         if not name or len(name) > PROFILE_NAME_MAX or "\x00" in name:
@@ -881,7 +885,7 @@ def instance_force_disconnect(
         raise InstanceError(_("Esta instância não está conectada."))
     if not reason.strip():
         raise ValidationError(_("Informe o motivo da alteração."))
-    engine_get().session_logout(_session(instance))
+    engine_get().session_logout(session_of(instance))
     with transaction.atomic():
         before = instance.state
         instance = _disconnected(instance, ActorKind.STAFF, actor)

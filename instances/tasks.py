@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from instances import emails, messaging, services
+from instances import emails, inbox, logouts, messaging, services
 from instances.engines.base import EngineUnavailable
 
 
@@ -54,3 +54,16 @@ def instances_trial_expire_task() -> None:
 @shared_task(ignore_result=True)
 def instance_trial_expired_email_task(instance_id: str) -> None:
     emails.trial_expired_send(instance_id=instance_id)
+
+
+@shared_task(ignore_result=True)
+def engine_inbox_drain_task() -> None:
+    """Beat: apply again what the engine posted and was not applied (a
+    failure, a process that died). Idempotent."""
+    inbox.inbox_drain()
+
+
+@shared_task(ignore_result=True)
+def engine_logouts_retry_task() -> None:
+    """Beat: retry the engine logouts that failed. Idempotent."""
+    logouts.logouts_retry()

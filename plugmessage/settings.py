@@ -184,6 +184,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("ENGINE_TICK_SECONDS", default=2.0),
         "options": {"expires": 10},
     },
+    "engine-inbox-drain": {
+        "task": "instances.tasks.engine_inbox_drain_task",
+        "schedule": 30.0,
+        "options": {"expires": 60},
+    },
+    "engine-logouts-retry": {
+        "task": "instances.tasks.engine_logouts_retry_task",
+        "schedule": 30.0,
+        "options": {"expires": 60},
+    },
     "instances-trial-expire": {
         "task": "instances.tasks.instances_trial_expire_task",
         "schedule": 60.0,
