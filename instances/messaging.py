@@ -37,6 +37,7 @@ from instances.models import (
     MessageStatus,
 )
 from instances.phones import phone_to_e164
+from plugmessage.broker import broker_ask
 from plugmessage.locks import lock_rows
 from webhooks.services import FetchFailed, events_emit, url_fetch
 
@@ -313,17 +314,23 @@ def messages_dispatch_request() -> None:
       by the accept that set it has not started yet, and will see this one.
 
     If the broker loses both tasks, the mark is gone a window later and the
-    queued sweep sends their messages anyway."""
+    queued sweep sends their messages anyway. While Redis is down nothing is
+    asked (plugmessage.broker): beat's dispatch, every few seconds, queues
+    what was accepted meanwhile as soon as Redis is back."""
     global _dispatch_covers_until
     now = time.monotonic()
     if now < _dispatch_covers_until:
         return
+    if broker_ask("messages accepted", _dispatch_ask):
+        _dispatch_covers_until = now + DISPATCH_WINDOW
+
+
+def _dispatch_ask() -> None:
     if cache.add(DISPATCH_PENDING, 1, timeout=DISPATCH_WINDOW):
         current_app.send_task(DISPATCH_TASK)
         current_app.send_task(
             DISPATCH_TASK, countdown=DISPATCH_WINDOW + DISPATCH_MARGIN
         )
-        _dispatch_covers_until = now + DISPATCH_WINDOW
 
 
 def messages_dispatch() -> int:
@@ -926,14 +933,19 @@ def messages_queued_sweep() -> int:
         _status_set(
             message, MessageStatus.FAILED, error=_("Não foi possível enviar em 1 hora.")
         )
-    stuck = list(
-        Message.objects.filter(
-            _not_handed, status=MessageStatus.QUEUED, updated_at__lt=now - STUCK_AFTER
-        ).values_list("pk", flat=True)[:500]
-    )
-    if stuck:
-        # A claim this old belongs to a worker that died mid-send: at least
-        # once, so the message is sent again rather than never.
+    # A claim this old belongs to a worker that died mid-send: at least once,
+    # so the message is sent again rather than never. Only rows still stuck
+    # under the lock: one a worker is claiming at this moment is skipped
+    # (its claim would otherwise be wiped, and the message sent twice).
+    with transaction.atomic():
+        stuck = lock_rows(
+            Message.objects.filter(
+                _not_handed,
+                status=MessageStatus.QUEUED,
+                updated_at__lt=now - STUCK_AFTER,
+            ).values_list("pk", flat=True)[:500],
+            skip_locked=True,
+        )
         Message.objects.filter(pk__in=stuck).update(
             engine_message_id="", updated_at=now, dispatched_at=now
         )

@@ -169,6 +169,13 @@ CELERY_TIMEZONE = "America/Sao_Paulo"
 CELERY_DB_REUSE_MAX = 10**9
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # Sends accepted while Redis was down asked for no dispatch: this one
+    # queues them within seconds of its return (one indexed query when idle).
+    "messages-dispatch": {
+        "task": "instances.tasks.messages_dispatch_task",
+        "schedule": env.float("MESSAGES_DISPATCH_SECONDS", default=5.0),
+        "options": {"expires": 10},
+    },
     "messages-queued-sweep": {
         "task": "instances.tasks.messages_queued_sweep_task",
         "schedule": 30.0,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
+from plugmessage.broker import broker_ask
 from plugmessage.locks import lock_one, lock_rows
 from webhooks import sender, zapi
 from webhooks.models import (
@@ -67,6 +68,10 @@ def _drain_soon() -> None:
 
 
 def _drain_request() -> None:
+    broker_ask("webhook deliveries", _drain_ask)
+
+
+def _drain_ask() -> None:
     if cache.add(DRAIN_FLAG, True, timeout=settings.WEBHOOKS_LEASE_SECONDS):
         # By name: tasks import services, so services must not import tasks.
         current_app.send_task(DRAIN_TASK, args=[])

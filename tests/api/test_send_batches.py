@@ -389,3 +389,56 @@ def test_two_ticks_racing_announce_each_step_once(live, queued_tasks):
         steps = status_steps(message)
         assert steps == ["sent", "delivered", "read"], (message.pk, steps)
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.READ}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_leaves_alone_a_message_a_worker_is_claiming_right_now(
+    live, queued_tasks
+):
+    """A message looks stuck (queued, untouched for minutes) at the moment a
+    late worker claims it. The sweep must not wipe that claim: the worker
+    sends it, and the sweep queues nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (make test with DATABASE_URL)")
+    import threading
+
+    from django.db import connections, transaction
+
+    (message,) = _accept(live, 1)
+    Message.objects.filter(pk=message.pk).update(
+        updated_at=timezone.now() - messaging.STUCK_AFTER - timedelta(minutes=1)
+    )
+    claimed, sweeping = threading.Event(), threading.Event()
+    claim = f"{messaging.CLAIMED}late-worker"
+    swept = []
+
+    def worker():
+        try:
+            with transaction.atomic():
+                Message.objects.filter(pk=message.pk, engine_message_id="").update(
+                    engine_message_id=claim, updated_at=timezone.now()
+                )
+                claimed.set()
+                sweeping.wait(timeout=10)
+                threading.Event().wait(0.5)  # the sweep reaches the row first
+        finally:
+            connections.close_all()
+
+    def sweep():
+        try:
+            claimed.wait(timeout=10)
+            sweeping.set()
+            swept.append(messaging.messages_queued_sweep())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker), threading.Thread(target=sweep)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert swept == [0]
+    message.refresh_from_db()
+    assert message.engine_message_id == claim  # the worker's claim stands
+    assert not [name for name, *_ in queued_tasks if name == messaging.SEND_TASK]
