@@ -12,6 +12,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from celery import current_app
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
@@ -903,7 +904,7 @@ def _status_events(message: Message, steps: list[str]) -> list[tuple[str, dict]]
     return events
 
 
-STUCK_AFTER = timedelta(minutes=2)
+STUCK_AFTER = timedelta(seconds=settings.MESSAGES_STUCK_SECONDS)
 # Queued and not yet handed to the engine: unclaimed, or claimed by a send.
 _not_handed = Q(engine_message_id="") | Q(engine_message_id__startswith=CLAIMED)
 GIVE_UP_AFTER = timedelta(hours=1)

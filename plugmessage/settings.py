@@ -273,6 +273,9 @@ BILLING_PIX_CITY = env("BILLING_PIX_CITY", default="Sao Paulo")
 WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
 # How long a worker holds a delivery before the sweeper may hand it to another.
 WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=60)
+# A send claimed this long ago by a worker that never finished it (killed)
+# is handed out again by the queued sweep.
+MESSAGES_STUCK_SECONDS = env.int("MESSAGES_STUCK_SECONDS", default=120)
 
 # Email: console by default, SMTP (or any backend) through EMAIL_URL.
 if env("EMAIL_URL", default=""):
