@@ -253,6 +253,10 @@ class InvoiceLine(models.Model):
 
 
 class ChargeStatus(models.TextChoices):
+    # Recorded before the provider is asked: the reference is kept whatever
+    # happens next, so a retry finds the provider's charge instead of making
+    # another one.
+    PENDING = "pending", _("Em emissão")
     ACTIVE = "active", _("Ativa")
     PAID = "paid", _("Paga")
     CANCELLED = "cancelled", _("Cancelada")
@@ -260,14 +264,20 @@ class ChargeStatus(models.TextChoices):
 
 class Charge(models.Model):
     """A boleto and a PIX charge issued for an invoice through the payment
-    provider. A 2ª via cancels the active one and issues another, with a new
-    due date and the fine and interest added."""
+    provider. The row is written (pending) before the provider is asked, with
+    the reference the provider keeps; the provider's answer fills it in. A 2ª
+    via replaces the active one with another, with a new due date and the
+    fine and interest added."""
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, related_name="charges"
     )
     provider = models.CharField(_("provedor"), max_length=20)
-    provider_ref = models.CharField(_("referência no provedor"), max_length=80)
+    # Our idempotency key: the PIX txid and Asaas's externalReference.
+    reference = models.CharField(_("referência"), max_length=25, blank=True)
+    provider_ref = models.CharField(
+        _("referência no provedor"), max_length=80, blank=True
+    )
     status = models.CharField(
         _("situação"),
         max_length=10,
@@ -278,10 +288,10 @@ class Charge(models.Model):
     amount_cents = models.PositiveBigIntegerField(_("valor (centavos)"))
     fine_cents = models.PositiveIntegerField(_("multa (centavos)"), default=0)
     interest_cents = models.PositiveIntegerField(_("juros (centavos)"), default=0)
-    barcode = models.CharField(_("código de barras"), max_length=44)
-    linha_digitavel = models.CharField(_("linha digitável"), max_length=47)
+    barcode = models.CharField(_("código de barras"), max_length=44, blank=True)
+    linha_digitavel = models.CharField(_("linha digitável"), max_length=47, blank=True)
     nosso_numero = models.CharField(_("nosso número"), max_length=20, blank=True)
-    pix_payload = models.TextField(_("PIX copia e cola"))
+    pix_payload = models.TextField(_("PIX copia e cola"), blank=True)
     is_reissue = models.BooleanField(_("2ª via"), default=False)
     created_at = models.DateTimeField(_("emitida em"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelada em"), null=True, blank=True)
@@ -297,7 +307,19 @@ class Charge(models.Model):
                 name="billing_one_active_charge_per_invoice",
             ),
             models.UniqueConstraint(
-                fields=["provider", "provider_ref"], name="billing_charge_ref_unique"
+                fields=["invoice"],
+                condition=Q(status="pending"),
+                name="billing_one_pending_charge_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_ref"],
+                condition=~Q(provider_ref=""),
+                name="billing_charge_ref_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["reference"],
+                condition=~Q(reference=""),
+                name="billing_charge_reference_unique",
             ),
         ]
 
@@ -349,3 +371,28 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice}: {self.amount_cents}"
+
+
+class SimulatedProviderCharge(models.Model):
+    """The built-in simulated provider's own book of the charges it issued:
+    what a real provider keeps on its side (the reference it was given, the
+    boleto and PIX, whether it was cancelled). Only that adapter uses it."""
+
+    reference = models.CharField(max_length=25, db_index=True)
+    provider_ref = models.CharField(max_length=80, unique=True)
+    amount_cents = models.PositiveBigIntegerField()
+    due_date = models.DateField()
+    barcode = models.CharField(max_length=44)
+    linha_digitavel = models.CharField(max_length=47)
+    nosso_numero = models.CharField(max_length=20)
+    pix_payload = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cobrança no provedor simulado")
+        verbose_name_plural = _("cobranças no provedor simulado")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.provider_ref

@@ -4,7 +4,7 @@ day) and their issuing. Money is integer centavos; days are São Paulo days."""
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -12,7 +12,7 @@ from itertools import islice
 
 from celery import current_app
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,9 +34,12 @@ from billing.models import (
 from billing.providers import provider_get
 from billing.providers.base import (
     ChargeRequest,
+    IssuedCharge,
     Payer,
     PaymentNotice,
+    PaymentProvider,
     ProviderError,
+    ProviderUnavailable,
 )
 from instances import services as instance_services
 from instances.models import ActorKind, Instance
@@ -318,6 +321,11 @@ def _txid(invoice: Invoice, sequence: int) -> str:
     return f"PM{invoice.period:%Y%m}{invoice.pk.hex[:12].upper()}{sequence:02d}"
 
 
+# A pending charge younger than this may still be in the hands of the attempt
+# that wrote it: the hourly run leaves it alone.
+PENDING_CHARGE_GRACE = timedelta(minutes=10)
+
+
 def charge_issue(
     *,
     invoice: Invoice,
@@ -325,61 +333,180 @@ def charge_issue(
     fine_cents: int = 0,
     interest_cents: int = 0,
     reissue: bool = False,
-) -> Charge:
+    on_recorded: Callable[[Charge, Charge | None], None] | None = None,
+) -> Charge | None:
     """Issue, through the payment provider, the boleto and PIX charge of an
-    open invoice (at most one active charge per invoice: the invoice row is
-    locked while the provider answers). Raises ProviderError when the
-    provider refuses or is unreachable; nothing is recorded then."""
-    plan = plan_current()
+    open invoice, for what is still to be paid plus any fine and interest.
+
+    Crash-safe: the charge row is written first (pending), with a reference
+    the provider keeps, and committed; the provider is then called with no
+    lock held; its answer is recorded under the invoice's lock. A pending row
+    an earlier attempt left behind (a crash, a timeout) is finished, not
+    duplicated: the provider is first asked for the charge carrying its
+    reference. Should two attempts both make one, the later is cancelled at
+    the provider. A reissue (2ª via) replaces the active charge only when the
+    new one is recorded; `on_recorded(new, replaced)` runs in that same
+    transaction (an audit record, say).
+
+    Returns the invoice's active charge, or None when it is no longer open.
+    Raises ProviderUnavailable when the provider cannot be reached (the
+    pending row stays for the next attempt) and ProviderError when it
+    refuses (nothing was made: the pending row goes)."""
+    intent, retry = _charge_intent_record(
+        invoice=invoice,
+        due_date=due_date,
+        fine_cents=fine_cents,
+        interest_cents=interest_cents,
+        reissue=reissue,
+    )
+    if intent is None or intent.status != ChargeStatus.PENDING:
+        return intent
     provider = provider_get()
+    try:
+        issued = provider.charge_find(intent.reference) if retry else None
+        if issued is None:
+            issued = provider.charge_create(_charge_request(provider, intent))
+    except ProviderUnavailable:
+        raise
+    except ProviderError:
+        Charge.objects.filter(
+            pk=intent.pk, status=ChargeStatus.PENDING, provider_ref=""
+        ).delete()
+        raise
+    return _charge_issued_record(intent, issued, on_recorded)
+
+
+def _charge_intent_record(
+    *,
+    invoice: Invoice,
+    due_date: date | None,
+    fine_cents: int,
+    interest_cents: int,
+    reissue: bool,
+) -> tuple[Charge | None, bool]:
+    """Under the invoice's lock, and committed before the provider is asked:
+    the pending charge to finish (an earlier attempt's, then True), a new one
+    (False), or the active charge when there is nothing to issue."""
     with transaction.atomic():
         invoice = lock_one(Invoice, pk=invoice.pk)
+        if invoice.status != InvoiceStatus.OPEN:
+            return None, False
+        pending = invoice.charges.filter(status=ChargeStatus.PENDING).first()
+        if pending is not None:
+            return pending, True
         active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
-        if active is not None or invoice.status != InvoiceStatus.OPEN:
-            return active
-        profile = BillingProfile.objects.get(account_id=invoice.account_id)
-        customer_ref = provider.customer_ensure(
-            _payer(profile), known_ref=profile.provider_customer_ref
-        )
-        if customer_ref != profile.provider_customer_ref:
-            BillingProfile.objects.filter(pk=profile.pk).update(
-                provider_customer_ref=customer_ref
-            )
-        amount = invoice.total_cents + fine_cents + interest_cents
-        due = due_date or invoice.due_date
-        issued = provider.charge_create(
-            ChargeRequest(
-                customer_ref=customer_ref,
-                reference=_txid(invoice, invoice.charges.count() + 1),
-                amount_cents=amount,
-                due_date=due,
-                description=_("PlugMessage – uso de %(month)s")
-                % {"month": f"{invoice.period:%m/%Y}"},
-                fine_basis_points=plan.fine_basis_points,
-                monthly_interest_basis_points=plan.monthly_interest_basis_points,
-            )
-        )
-        return Charge.objects.create(
+        if active is not None and not reissue:
+            return active, False
+        intent = Charge.objects.create(
             invoice=invoice,
-            provider=provider.name,
-            provider_ref=issued.provider_ref,
-            due_date=due,
-            amount_cents=amount,
+            provider=provider_get().name,
+            reference=_txid(invoice, invoice.charges.count() + 1),
+            status=ChargeStatus.PENDING,
+            due_date=due_date or invoice.due_date,
+            amount_cents=invoice.total_cents + fine_cents + interest_cents,
             fine_cents=fine_cents,
             interest_cents=interest_cents,
-            barcode=issued.barcode,
-            linha_digitavel=issued.linha_digitavel,
-            nosso_numero=issued.nosso_numero,
-            pix_payload=issued.pix_payload,
             is_reissue=reissue,
         )
+    return intent, False
+
+
+def _charge_request(provider: PaymentProvider, intent: Charge) -> ChargeRequest:
+    """What the provider is asked for, from the pending row (with the payer's
+    customer at the provider, found or created now: no lock is held)."""
+    plan = plan_current()
+    invoice = intent.invoice
+    profile = BillingProfile.objects.get(account_id=invoice.account_id)
+    customer_ref = provider.customer_ensure(
+        _payer(profile), known_ref=profile.provider_customer_ref
+    )
+    if customer_ref != profile.provider_customer_ref:
+        BillingProfile.objects.filter(pk=profile.pk).update(
+            provider_customer_ref=customer_ref
+        )
+    return ChargeRequest(
+        customer_ref=customer_ref,
+        reference=intent.reference,
+        amount_cents=intent.amount_cents,
+        due_date=intent.due_date,
+        description=_("PlugMessage – uso de %(month)s")
+        % {"month": f"{invoice.period:%m/%Y}"},
+        fine_basis_points=plan.fine_basis_points,
+        monthly_interest_basis_points=plan.monthly_interest_basis_points,
+    )
+
+
+def _charge_issued_record(
+    intent: Charge,
+    issued: IssuedCharge,
+    on_recorded: Callable[[Charge, Charge | None], None] | None,
+) -> Charge | None:
+    """Record what the provider made for a pending charge, under the
+    invoice's lock. The charge becomes the active one (cancelling the one it
+    replaces, here now and at the provider after commit) unless, while the
+    provider answered, the invoice stopped being open or the pending charge
+    was cancelled: then what the provider made is kept, cancelled, and
+    cancelled there too."""
+    with transaction.atomic():
+        invoice = lock_one(Invoice, pk=intent.invoice_id)
+        charge = Charge.objects.filter(pk=intent.pk).first()
+        if charge is not None and charge.provider_ref == issued.provider_ref:
+            return charge if charge.status == ChargeStatus.ACTIVE else None
+        if charge is None or charge.provider_ref:
+            # Another attempt recorded its own charge for this reference
+            # first: this one is a duplicate nobody has seen.
+            logger.warning("duplicate charge %s cancelled", issued.provider_ref)
+            transaction.on_commit(
+                partial(_provider_cancel_quietly, issued.provider_ref)
+            )
+            return invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
+        charge.provider_ref = issued.provider_ref
+        charge.barcode = issued.barcode
+        charge.linha_digitavel = issued.linha_digitavel
+        charge.nosso_numero = issued.nosso_numero
+        charge.pix_payload = issued.pix_payload
+        if charge.status == ChargeStatus.PENDING and (
+            invoice.status == InvoiceStatus.OPEN
+        ):
+            replaced = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
+            if replaced is not None:
+                _charge_cancel(replaced)
+            charge.status = ChargeStatus.ACTIVE
+            charge.save()
+            if on_recorded is not None:
+                on_recorded(charge, replaced)
+            return charge
+        charge.status = ChargeStatus.CANCELLED
+        charge.cancelled_at = charge.cancelled_at or timezone.now()
+        charge.save()
+        transaction.on_commit(partial(_provider_cancel_quietly, charge.provider_ref))
+    return None
+
+
+def _charge_cancel(charge: Charge) -> None:
+    """Cancel a charge here now and, once this transaction commits, at the
+    provider (a pending one has nothing there yet: its answer, when it comes,
+    is cancelled there by _charge_issued_record)."""
+    Charge.objects.filter(pk=charge.pk).update(
+        status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
+    )
+    if charge.provider_ref:
+        transaction.on_commit(partial(_provider_cancel_quietly, charge.provider_ref))
 
 
 def charges_issue_pending() -> int:
-    """Issue the charge of every open invoice that has none yet and email the
-    invoice to its customer. Idempotent; an invoice the provider refuses now
-    is tried again on the next run. Returns how many were issued."""
-    pending = Invoice.objects.filter(status=InvoiceStatus.OPEN, charges__isnull=True)
+    """Issue the charge of every open invoice that has none yet, finish
+    charges an earlier attempt left pending, and email each new invoice to
+    its customer. Idempotent; an invoice the provider refuses now is tried
+    again on the next run. Returns how many were issued."""
+    stale = timezone.now() - PENDING_CHARGE_GRACE
+    charges = Charge.objects.filter(invoice=OuterRef("pk"))
+    active = charges.filter(status=ChargeStatus.ACTIVE)
+    fresh = charges.filter(status=ChargeStatus.PENDING, created_at__gte=stale)
+    left = charges.filter(status=ChargeStatus.PENDING, created_at__lt=stale)
+    pending = Invoice.objects.filter(status=InvoiceStatus.OPEN).filter(
+        (~Exists(active) & ~Exists(fresh)) | Exists(left)
+    )
     batch = list(
         pending.order_by(F("charge_refused_at").asc(nulls_first=True), "issued_at")[
             :CHARGE_BATCH
@@ -388,14 +515,17 @@ def charges_issue_pending() -> int:
     issued = 0
     for invoice in batch:
         try:
-            charge_issue(invoice=invoice)
+            charge = charge_issue(invoice=invoice)
         except ProviderError:
             logger.warning("provider refused the charge of invoice %s", invoice.pk)
             Invoice.objects.filter(pk=invoice.pk).update(
                 charge_refused_at=timezone.now()
             )
             continue
-        _email_later("invoice_issued", invoice)
+        if charge is None:
+            continue
+        if not charge.is_reissue:
+            _email_later("invoice_issued", invoice)
         issued += 1
     if len(batch) == CHARGE_BATCH and issued:
         # More are waiting (the 1st of the month): another task takes them.
@@ -443,20 +573,8 @@ def invoice_reissue(
     if actor is not None and actor.is_staff and not reason.strip():
         raise BillingError(_("Informe o motivo."))
     fine, interest = late_charges(invoice, today, plan_current())
-    with transaction.atomic():
-        # The old charge is set aside and the new one issued in one
-        # transaction: if the provider refuses the new one, nothing changed.
-        if active is not None:
-            Charge.objects.filter(pk=active.pk, status=ChargeStatus.ACTIVE).update(
-                status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
-            )
-        charge = charge_issue(
-            invoice=invoice,
-            due_date=today + timedelta(days=REISSUE_DAYS_TO_PAY),
-            fine_cents=fine,
-            interest_cents=interest,
-            reissue=True,
-        )
+
+    def recorded(charge: Charge, replaced: Charge | None) -> None:
         Invoice.objects.filter(pk=invoice.pk).update(
             reminded_at=None, overdue_notified_at=None
         )
@@ -466,7 +584,9 @@ def invoice_reissue(
                 customer=invoice.account,
                 action="invoice_reissue",
                 target=f"{_('Fatura')} {invoice.number}",
-                before={"linha_digitavel": active.linha_digitavel if active else ""},
+                before={
+                    "linha_digitavel": replaced.linha_digitavel if replaced else ""
+                },
                 after={
                     "linha_digitavel": charge.linha_digitavel,
                     "due_date": charge.due_date.isoformat(),
@@ -474,8 +594,19 @@ def invoice_reissue(
                 },
                 reason=reason,
             )
-        if active is not None:
-            transaction.on_commit(partial(_provider_cancel_quietly, active))
+
+    # The old boleto stays payable until the new one is recorded; then it is
+    # cancelled in the same transaction and, after commit, at the provider.
+    charge = charge_issue(
+        invoice=invoice,
+        due_date=today + timedelta(days=REISSUE_DAYS_TO_PAY),
+        fine_cents=fine,
+        interest_cents=interest,
+        reissue=True,
+        on_recorded=recorded,
+    )
+    if charge is None:
+        raise BillingError(_("Esta fatura não está mais em aberto."))
     return charge
 
 
@@ -559,11 +690,10 @@ def invoice_mark_paid(
         invoice = lock_one(Invoice, pk=invoice.pk)
         if invoice.status != InvoiceStatus.OPEN:
             raise BillingError(_("Esta fatura não está em aberto."))
-        active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
-        if active is not None:
-            Charge.objects.filter(pk=active.pk).update(
-                status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
-            )
+        for live in invoice.charges.filter(
+            status__in=[ChargeStatus.ACTIVE, ChargeStatus.PENDING]
+        ):
+            _charge_cancel(live)
         received = sum(
             Payment.objects.filter(invoice=invoice).values_list(
                 "amount_cents", flat=True
@@ -586,19 +716,17 @@ def invoice_mark_paid(
             after={"status": InvoiceStatus.PAID, "amount_cents": payment.amount_cents},
             reason=reason,
         )
-        if active is not None:
-            transaction.on_commit(partial(_provider_cancel_quietly, active))
     return payment
 
 
-def _provider_cancel_quietly(charge: Charge) -> None:
+def _provider_cancel_quietly(provider_ref: str) -> None:
     """Cancel a charge at the provider once the change that replaced it is
     committed. A failure is logged: should the old boleto still be paid, the
     payment is recorded all the same (payments find their charge by id)."""
     try:
-        provider_get().charge_cancel(charge.provider_ref)
+        provider_get().charge_cancel(provider_ref)
     except ProviderError:
-        logger.warning("could not cancel charge %s at the provider", charge.pk)
+        logger.warning("could not cancel charge %s at the provider", provider_ref)
 
 
 REMIND_DAYS_BEFORE = 3

@@ -17,7 +17,7 @@ from billing.forms import BillingProfileForm
 from billing.models import Invoice
 from billing.pdf import invoice_pdf
 from billing.providers import provider_get
-from billing.providers.base import NotificationRefused, PaymentNotice, ProviderError
+from billing.providers.base import NotificationRefused, ProviderError
 from billing.providers.simulated import SimulatedProvider
 from instances import selectors as instance_selectors
 from instances.models import Instance
@@ -233,16 +233,17 @@ def payment_simulate(request: HttpRequest, invoice_id) -> HttpResponse:
     charge = selectors.charge_active(invoice)
     if charge is None:
         raise Http404
-    services.payment_record(
-        notice=PaymentNotice(
-            notice_ref=f"sim-{charge.provider_ref}",
-            charge_ref=charge.provider_ref,
-            paid_on=dates.today(),
+    try:
+        notice = provider_get().payment_simulate(
+            charge.provider_ref,
             amount_cents=charge.amount_cents,
             method=request.POST.get("method", "pix"),
-        ),
-        provider_name=charge.provider,
-    )
+            notice_ref=f"sim-{charge.provider_ref}",
+        )
+    except ProviderError as error:
+        messages.error(request, str(error))
+        return redirect("billing:invoices")
+    services.payment_record(notice=notice, provider_name=charge.provider)
     messages.success(request, _("Pagamento simulado registrado."))
     return redirect("billing:invoices")
 
