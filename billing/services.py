@@ -11,6 +11,7 @@ from functools import partial
 from itertools import islice
 
 from celery import current_app
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -20,6 +21,8 @@ from accounts.models import User
 from accounts.services import audit_record_create
 from billing import dates, prorata
 from billing.models import (
+    BalanceEntry,
+    BalanceEntryKind,
     BillingProfile,
     Charge,
     ChargeStatus,
@@ -397,13 +400,22 @@ def _charge_intent_record(
         active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
         if active is not None and not reissue:
             return active, False
+        outstanding = invoice_outstanding_cents(invoice)
+        if due_date is None:
+            due_date = invoice.due_date
+            today = dates.today()
+            if due_date < today and outstanding < invoice.total_cents:
+                # The boleto for the rest of a partly paid, overdue invoice
+                # is not issued already overdue.
+                due_date = today + timedelta(days=REISSUE_DAYS_TO_PAY)
+        amount = outstanding + fine_cents + interest_cents
         intent = Charge.objects.create(
             invoice=invoice,
             provider=provider_get().name,
             reference=_txid(invoice, invoice.charges.count() + 1),
             status=ChargeStatus.PENDING,
-            due_date=due_date or invoice.due_date,
-            amount_cents=invoice.total_cents + fine_cents + interest_cents,
+            due_date=due_date,
+            amount_cents=amount,
             fine_cents=fine_cents,
             interest_cents=interest_cents,
             is_reissue=reissue,
@@ -542,16 +554,59 @@ def _task_later(name: str, *args) -> None:
     transaction.on_commit(partial(current_app.send_task, name, args=list(args)))
 
 
+def invoice_received_cents(invoice: Invoice) -> int:
+    """What was received towards the invoice's total: every payment, less
+    the part that paid a 2ª via's fine and interest."""
+    return sum(
+        amount - fees
+        for amount, fees in Payment.objects.filter(invoice=invoice).values_list(
+            "amount_cents", "fees_cents"
+        )
+    )
+
+
+def invoice_outstanding_cents(invoice: Invoice) -> int:
+    """What is still to be paid of the invoice's total."""
+    return max(0, invoice.total_cents - invoice_received_cents(invoice))
+
+
 def late_charges(invoice: Invoice, today: date, plan: Plan) -> tuple[int, int]:
-    """Fine and interest of an overdue invoice: the fine once, interest per
-    day late at the monthly rate ÷ 30 (pro rata die), both rounded half up."""
+    """Fine and interest of an overdue invoice, on what is still to be paid
+    of it (after a partial payment, only the rest): the fine once, interest
+    per day late at the monthly rate ÷ 30 (pro rata die), both rounded half
+    up."""
     days_late = max(0, (today - invoice.due_date).days)
-    total = invoice.total_cents
-    fine = (2 * total * plan.fine_basis_points + 10_000) // 20_000
+    balance = invoice_outstanding_cents(invoice)
+    fine = (2 * balance * plan.fine_basis_points + 10_000) // 20_000
     interest = (
-        2 * total * plan.monthly_interest_basis_points * days_late + 300_000
+        2 * balance * plan.monthly_interest_basis_points * days_late + 300_000
     ) // 600_000
     return fine, interest
+
+
+@dataclass(frozen=True)
+class ReissueQuote:
+    """What a 2ª via would charge today: the outstanding balance, with fine
+    and interest on it, due in REISSUE_DAYS_TO_PAY days."""
+
+    balance_cents: int
+    fine_cents: int
+    interest_cents: int
+    due_date: date
+
+    @property
+    def total_cents(self) -> int:
+        return self.balance_cents + self.fine_cents + self.interest_cents
+
+
+def invoice_reissue_quote(*, invoice: Invoice, today: date) -> ReissueQuote:
+    fine, interest = late_charges(invoice, today, plan_current())
+    return ReissueQuote(
+        balance_cents=invoice_outstanding_cents(invoice),
+        fine_cents=fine,
+        interest_cents=interest,
+        due_date=today + timedelta(days=REISSUE_DAYS_TO_PAY),
+    )
 
 
 def invoice_reissue(
@@ -621,56 +676,110 @@ def _invoice_paid(invoice: Invoice, payment: Payment) -> None:
 def payment_record(*, notice: PaymentNotice, provider_name: str) -> Payment:
     """Record money the provider reports for one of our charges. Idempotent:
     the same notification twice (or at the same moment) records one payment.
-    The invoice is marked paid once what was received covers the charge; a
-    smaller amount is recorded and the invoice stays open. Raises
-    PaymentUnknown for a charge this system never issued."""
+
+    Under the invoice's lock: the part of the amount that pays the charge's
+    fine and interest is set apart, the rest counts towards the invoice's
+    total. A boleto is paid once: the charge is done, and every other boleto
+    of the invoice is cancelled here and, after commit, at the provider. The
+    invoice is paid once what was received covers its total; money beyond it
+    becomes the customer's credit (applied to the next invoice); a rest
+    smaller than a boleto can carry goes on the next invoice. Money for a
+    cancelled boleto or a paid invoice is recorded all the same (it was
+    received) and becomes credit. Raises PaymentUnknown for a charge this
+    system never issued."""
     existing = Payment.objects.filter(
         provider=provider_name, provider_payment_ref=notice.notice_ref
     ).first()
     if existing is not None:
         return existing
-    charge = (
-        Charge.objects.select_related("invoice")
-        .filter(provider=provider_name, provider_ref=notice.charge_ref)
-        .first()
-    )
+    charge = Charge.objects.filter(
+        provider=provider_name, provider_ref=notice.charge_ref
+    ).first()
     if charge is None:
         raise PaymentUnknown(notice.charge_ref)
     try:
         with transaction.atomic():
             invoice = lock_one(Invoice, pk=charge.invoice_id)
+            received_before = invoice_received_cents(invoice)
+            fees_due = (
+                charge.fine_cents
+                + charge.interest_cents
+                - sum(
+                    Payment.objects.filter(charge=charge).values_list(
+                        "fees_cents", flat=True
+                    )
+                )
+            )
             payment = Payment.objects.create(
                 invoice=invoice,
                 charge=charge,
                 paid_on=notice.paid_on,
                 amount_cents=notice.amount_cents,
+                fees_cents=min(notice.amount_cents, max(0, fees_due)),
                 method=notice.method
                 if notice.method in PaymentMethod.values
                 else PaymentMethod.BOLETO,
                 provider=provider_name,
                 provider_payment_ref=notice.notice_ref,
             )
-            received = sum(
-                Payment.objects.filter(charge=charge).values_list(
-                    "amount_cents", flat=True
-                )
-            )
-            if received >= charge.amount_cents:
-                Charge.objects.filter(pk=charge.pk).update(status=ChargeStatus.PAID)
-                if invoice.status == InvoiceStatus.OPEN:
-                    _invoice_paid(invoice, payment)
-            else:
-                logger.warning(
-                    "partial payment of charge %s: %s of %s",
-                    charge.pk,
-                    received,
-                    charge.amount_cents,
-                )
+            Charge.objects.filter(pk=charge.pk).update(status=ChargeStatus.PAID)
+            for other in invoice.charges.filter(
+                status__in=[ChargeStatus.ACTIVE, ChargeStatus.PENDING]
+            ).exclude(pk=charge.pk):
+                _charge_cancel(other)
+            _payment_settle(invoice, payment, received_before)
     except IntegrityError:  # the same notification, recorded at the same moment
         return Payment.objects.get(
             provider=provider_name, provider_payment_ref=notice.notice_ref
         )
     return payment
+
+
+def _payment_settle(invoice: Invoice, payment: Payment, received_before: int) -> None:
+    """With the invoice locked and `payment` just written: mark the invoice
+    paid when covered, credit what goes beyond its total, carry a rest too
+    small for a boleto."""
+    received = received_before + payment.principal_cents
+    total = invoice.total_cents
+    beyond = max(0, received - total) - max(0, received_before - total)
+    if beyond > 0:
+        BalanceEntry.objects.create(
+            account_id=invoice.account_id,
+            kind=BalanceEntryKind.OVERPAID,
+            amount_cents=-beyond,
+            invoice=invoice,
+            payment=payment,
+        )
+        logger.warning("invoice %s received %s beyond its total", invoice.pk, beyond)
+    if invoice.status != InvoiceStatus.OPEN:
+        return
+    rest = total - received
+    if rest <= 0:
+        _invoice_paid(invoice, payment)
+    elif rest < settings.BILLING_MIN_CHARGE_CENTS:
+        _invoice_carry(invoice, rest)
+    else:
+        logger.warning(
+            "partial payment of invoice %s: %s of %s", invoice.pk, received, total
+        )
+
+
+def _invoice_carry(invoice: Invoice, amount: int) -> None:
+    """Set aside an open invoice whose rest is below what a boleto can carry:
+    the rest goes on the next month's invoice, no boleto is issued for it."""
+    Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.CARRIED)
+    invoice.status = InvoiceStatus.CARRIED
+    for live in invoice.charges.filter(
+        status__in=[ChargeStatus.ACTIVE, ChargeStatus.PENDING]
+    ):
+        _charge_cancel(live)
+    if amount > 0:
+        BalanceEntry.objects.create(
+            account_id=invoice.account_id,
+            kind=BalanceEntryKind.CARRIED,
+            amount_cents=amount,
+            invoice=invoice,
+        )
 
 
 def invoice_mark_paid(
@@ -694,15 +803,10 @@ def invoice_mark_paid(
             status__in=[ChargeStatus.ACTIVE, ChargeStatus.PENDING]
         ):
             _charge_cancel(live)
-        received = sum(
-            Payment.objects.filter(invoice=invoice).values_list(
-                "amount_cents", flat=True
-            )
-        )
         payment = Payment.objects.create(
             invoice=invoice,
             paid_on=paid_on or dates.today(),
-            amount_cents=max(0, invoice.total_cents - received),
+            amount_cents=invoice_outstanding_cents(invoice),
             method=PaymentMethod.MANUAL,
             recorded_by=actor,
         )

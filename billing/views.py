@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -206,18 +204,13 @@ def invoice_reissue(request: HttpRequest, invoice_id) -> HttpResponse:
             return redirect("billing:invoices")
         messages.success(request, _("2ª via gerada. O boleto anterior foi cancelado."))
         return redirect("billing:boleto", invoice.pk)
-    plan = services.plan_current()
-    fine, interest = services.late_charges(invoice, today, plan)
     return render(
         request,
         "billing/reissue.html",
         {
             "invoice": invoice,
-            "fine": fine,
-            "interest": interest,
-            "total": invoice.total_cents + fine + interest,
-            "new_due": today + timedelta(days=services.REISSUE_DAYS_TO_PAY),
-            "plan": plan,
+            "quote": services.invoice_reissue_quote(invoice=invoice, today=today),
+            "plan": services.plan_current(),
         },
     )
 
