@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_actions import reason_action
 from billing import services
 from billing.models import (
+    BalanceEntry,
     BillingProfile,
     Charge,
     Invoice,
@@ -92,6 +93,30 @@ class PaymentInline(ReadOnlyTabularInline):
     readonly_fields = fields
 
 
+class BalanceEntryInline(ReadOnlyTabularInline):
+    model = BalanceEntry
+    fk_name = "invoice"
+    fields = ("created_at", "kind", "amount_cents", "payment")
+    readonly_fields = fields
+    verbose_name_plural = _("saldo do cliente: lançamentos desta fatura")
+
+
+@admin.register(BalanceEntry)
+class BalanceEntryAdmin(ReadOnlyAdmin):
+    """The customers' balances with us, entry by entry: credits from money
+    received beyond an invoice's total (negative), amounts too small for a
+    boleto carried to the next month (positive), and their use."""
+
+    list_display = ("created_at", "account", "kind", "amount", "invoice")
+    list_filter = ("kind",)
+    search_fields = ("account__email",)
+    list_select_related = ("account", "invoice")
+
+    @admin.display(description=_("valor"))
+    def amount(self, entry: BalanceEntry) -> str:
+        return brl(entry.amount_cents)
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
     list_display = (
@@ -107,7 +132,18 @@ class InvoiceAdmin(ReadOnlyAdmin):
     search_fields = ("account__email", "bill_to_name", "bill_to_document")
     date_hierarchy = "period"
     list_select_related = ("account",)
-    inlines = [InvoiceLineInline, ChargeInline, PaymentInline]
+    inlines = [InvoiceLineInline, ChargeInline, PaymentInline, BalanceEntryInline]
+    readonly_fields = ("account_balance",)
+
+    @admin.display(description=_("saldo do cliente hoje"))
+    def account_balance(self, invoice: Invoice) -> str:
+        balance = services.account_balance_cents(invoice.account)
+        if balance < 0:
+            return _("crédito de %(amount)s") % {"amount": brl(-balance)}
+        if balance > 0:
+            return _("%(amount)s a cobrar na próxima fatura") % {"amount": brl(balance)}
+        return _("nenhum")
+
     actions = ["mark_paid", "reissue"]
 
     @admin.display(description=_("total"))

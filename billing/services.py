@@ -13,7 +13,7 @@ from itertools import islice
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +46,7 @@ from billing.providers.base import (
 )
 from instances import services as instance_services
 from instances.models import ActorKind, Instance
-from plugmessage.locks import lock_one
+from plugmessage.locks import lock_one, lock_rows
 
 logger = logging.getLogger(__name__)
 
@@ -169,22 +169,38 @@ def invoices_issue_for_period(*, period: date, today: date | None = None) -> int
     already = set(
         Invoice.objects.filter(period=period).values_list("account_id", flat=True)
     )
-    accounts = (
-        (account_id, rows)
-        for account_id, rows in _accounts_batched(period)
-        if account_id not in already
+    # An account that owes an amount carried from an earlier month is
+    # invoiced even with no subscribed day in this one.
+    owing = set(
+        BalanceEntry.objects.values("account_id")
+        .annotate(balance=Sum("amount_cents"))
+        .filter(balance__gt=0)
+        .values_list("account_id", flat=True)
     )
+    accounts = _accounts_to_invoice(period, skip=already, owing=owing)
     created = 0
     while batch := list(islice(accounts, ISSUE_BATCH)):
-        created += _issue_batch(batch, period, plan, due_date)
+        created += _issue_batch(batch, period, plan, due_date, owing=owing)
     if created:
         # Boletos and PIX come from the provider, one call each: not here.
         _task_later("billing.tasks.charges_issue_pending_task")
     return created
 
 
+def _accounts_to_invoice(period: date, *, skip: set, owing: set):
+    """(account_id, [periods]) for each account to invoice: those with a
+    period touching the month, then those that only owe a carried amount."""
+    seen = set()
+    for account_id, rows in _accounts_batched(period):
+        seen.add(account_id)
+        if account_id not in skip:
+            yield account_id, rows
+    for account_id in sorted(owing - seen - skip):
+        yield account_id, []
+
+
 @transaction.atomic
-def _issue_batch(batch, period: date, plan: Plan, due_date: date) -> int:
+def _issue_batch(batch, period: date, plan: Plan, due_date: date, *, owing: set) -> int:
     profiles = {
         p.account_id: p
         for p in BillingProfile.objects.filter(account_id__in=[a for a, _ in batch])
@@ -192,7 +208,7 @@ def _issue_batch(batch, period: date, plan: Plan, due_date: date) -> int:
     drafts: dict[uuid.UUID, tuple[Invoice, list[LineDraft]]] = {}
     for account_id, rows in batch:
         lines = _lines(rows, period, plan.monthly_price_cents)
-        if not lines:
+        if not lines and account_id not in owing:
             continue
         profile = profiles.get(account_id)
         invoice = Invoice(
@@ -230,7 +246,122 @@ def _issue_batch(batch, period: date, plan: Plan, due_date: date) -> int:
             for line in drafts[invoice_id][1]
         ]
     )
+    _invoices_settle_balance([drafts[invoice_id][0] for invoice_id in ours])
     return len(ours)
+
+
+def _invoices_settle_balance(invoices: list[Invoice]) -> None:
+    """Bring each account's balance into its new invoice (what earlier
+    months carried is added, a credit is used up to the total), then set
+    aside an invoice below what a boleto can carry: it is not charged, its
+    total goes on the next month's invoice. One that a credit pays in full
+    is paid. The accounts with a balance are locked while it is read and
+    used, so two runs never use the same credit twice."""
+    accounts = [invoice.account_id for invoice in invoices]
+    with_balance = list(
+        BalanceEntry.objects.filter(account_id__in=accounts)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    balances = {}
+    if with_balance:
+        lock_rows(
+            User.objects.filter(pk__in=with_balance)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        balances = dict(
+            BalanceEntry.objects.filter(account_id__in=with_balance)
+            .values("account_id")
+            .annotate(balance=Sum("amount_cents"))
+            .values_list("account_id", "balance")
+        )
+    minimum = settings.BILLING_MIN_CHARGE_CENTS
+    entries = []
+    for invoice in invoices:
+        lines_total = invoice.total_cents
+        applied = max(balances.get(invoice.account_id) or 0, -lines_total)
+        total = lines_total + applied
+        status, paid_at = InvoiceStatus.OPEN, None
+        if applied:
+            entries.append(
+                BalanceEntry(
+                    account_id=invoice.account_id,
+                    kind=BalanceEntryKind.APPLIED,
+                    amount_cents=-applied,
+                    invoice=invoice,
+                )
+            )
+        if total == 0 and applied < 0:
+            status, paid_at = InvoiceStatus.PAID, timezone.now()
+        elif total < minimum:
+            status = InvoiceStatus.CARRIED
+            if total > 0:
+                entries.append(
+                    BalanceEntry(
+                        account_id=invoice.account_id,
+                        kind=BalanceEntryKind.CARRIED,
+                        amount_cents=total,
+                        invoice=invoice,
+                    )
+                )
+        if applied or status != InvoiceStatus.OPEN:
+            Invoice.objects.filter(pk=invoice.pk).update(
+                total_cents=total,
+                balance_applied_cents=applied,
+                status=status,
+                paid_at=paid_at,
+            )
+    BalanceEntry.objects.bulk_create(entries)
+
+
+@dataclass(frozen=True)
+class InvoicePreview:
+    """What the current month has accrued so far, with the account's
+    balance (carried from earlier months, or a credit), as the next invoice
+    would be issued today."""
+
+    lines: list[LineDraft]
+    balance_cents: int
+    minimum_cents: int
+
+    @property
+    def lines_total_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+    @property
+    def total_cents(self) -> int:
+        return max(0, self.lines_total_cents + self.balance_cents)
+
+    @property
+    def below_minimum(self) -> bool:
+        """Too small for a boleto: it would carry to the month after."""
+        return 0 < self.total_cents < self.minimum_cents
+
+    @property
+    def credit_cents(self) -> int:
+        return max(0, -self.balance_cents)
+
+
+def account_balance_cents(account) -> int:
+    """The account's balance with us: positive is owed (carried from a
+    month too small to charge), negative is the customer's credit."""
+    return (
+        BalanceEntry.objects.filter(account=account).aggregate(
+            balance=Sum("amount_cents")
+        )["balance"]
+        or 0
+    )
+
+
+def invoice_preview(
+    *, account, today: date | None = None, plan: Plan | None = None
+) -> InvoicePreview:
+    return InvoicePreview(
+        lines=invoice_preview_lines(account=account, today=today, plan=plan),
+        balance_cents=account_balance_cents(account),
+        minimum_cents=settings.BILLING_MIN_CHARGE_CENTS,
+    )
 
 
 # Subscriptions.

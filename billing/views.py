@@ -129,9 +129,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     their boleto and PIX, and the payment history."""
     today = dates.today()
     plan = services.plan_current()
-    preview = services.invoice_preview_lines(
-        account=request.user, today=today, plan=plan
-    )
+    preview = services.invoice_preview(account=request.user, today=today, plan=plan)
     return render(
         request,
         "billing/invoice_list.html",
@@ -139,7 +137,6 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "open_invoices": selectors.invoices_open_for_user(request.user),
             "payments": selectors.payments_for_user(request.user)[:50],
             "preview": preview,
-            "preview_total": sum(line.amount_cents for line in preview),
             "preview_month": today,
             "today": today,
             "plan": plan,

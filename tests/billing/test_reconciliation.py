@@ -279,3 +279,199 @@ def test_the_old_and_the_new_boleto_paid_at_the_same_moment_on_postgresql(queued
     assert set(
         Charge.objects.filter(invoice=invoice).values_list("status", flat=True)
     ) == {ChargeStatus.PAID}
+
+
+# Money beyond the total is a credit, shown to staff and to the customer and
+# applied to the next invoice.
+
+NOVEMBER = date(2026, 11, 1)
+
+
+def _november(account) -> Invoice:
+    services.invoices_issue_for_period(period=NOVEMBER, today=date(2026, 12, 1))
+    return Invoice.objects.get(account=account, period=NOVEMBER)
+
+
+@pytest.mark.django_db
+def test_money_beyond_the_total_is_a_credit_shown_and_applied_to_the_next_invoice(
+    client, owner, staff, queued
+):
+    october = invoice_for(owner)  # R$ 99,00, subscribed since September
+    _pay(services.charge_issue(invoice=october), 12000, "evt-a-mais")
+    october.refresh_from_db()
+    assert october.status == InvoiceStatus.PAID
+    assert services.account_balance_cents(owner) == -2100
+
+    client.force_login(owner)
+    body = client.get(reverse("billing:invoices")).content.decode()
+    assert "Crédito a seu favor: <strong>R$ 21,00</strong>" in body
+    client.force_login(staff)
+    page = client.get(reverse("admin:billing_invoice_change", args=[october.pk]))
+    assert "crédito de R$ 21,00" in page.content.decode()
+    listing = client.get(reverse("admin:billing_balanceentry_changelist"))
+    assert "-R$ 21,00" in listing.content.decode()
+
+    november = _november(owner)
+    assert (november.total_cents, november.balance_applied_cents) == (7800, -2100)
+    assert services.charge_issue(invoice=november).amount_cents == 7800
+    assert services.account_balance_cents(owner) == 0
+    client.force_login(owner)
+    sheet = client.get(reverse("billing:boleto", args=[november.pk])).content.decode()
+    assert "Crédito de pagamento anterior" in sheet and "− R$ 21,00" in sheet
+
+
+@pytest.mark.django_db
+def test_a_credit_larger_than_the_next_invoice_pays_it_and_the_rest_waits(
+    owner, queued
+):
+    october = invoice_for(owner)
+    _pay(services.charge_issue(invoice=october), 9900 + 15000, "evt-a-mais")
+
+    november = _november(owner)
+
+    assert (november.status, november.total_cents) == (InvoiceStatus.PAID, 0)
+    assert november.paid_at is not None
+    assert services.charges_issue_pending() == 0
+    assert services.account_balance_cents(owner) == -(15000 - 9900)
+
+
+@pytest.mark.django_db
+def test_asaas_money_beyond_the_total_is_taken_off_the_next_boleto(
+    client, owner, queued, asaas
+):
+    october = invoice_for(owner)
+    services.charge_issue(invoice=october)
+    assert _asaas_paid(client, 120).status_code == 200
+    assert services.account_balance_cents(owner) == -2100
+
+    services.charge_issue(invoice=_november(owner))
+
+    sent = json.loads(asaas["create"].calls.last.request.content)
+    assert sent["value"] == 78.0
+
+
+# An invoice below what a boleto can carry is not issued: its amount goes on
+# the next month's invoice, and the preview says so.
+
+
+def _one_day_in_october(owner, *, stays=True):
+    from tests.billing.conftest import billing_profile_for, sp, subscribed
+    from tests.factories import InstanceFactory
+
+    billing_profile_for(owner)
+    subscribed(
+        InstanceFactory(owner=owner, name="Vendas"),
+        sp(2026, 10, 31, 18),
+        None if stays else sp(2026, 10, 31, 20),
+    )
+    services.invoices_issue_for_period(period=date(2026, 10, 1), today=NOVEMBER)
+    return Invoice.objects.get(account=owner, period=date(2026, 10, 1))
+
+
+@pytest.mark.django_db
+def test_an_invoice_below_a_boletos_minimum_is_not_issued_and_carries_on(
+    owner, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        october = _one_day_in_october(owner)  # 1 day of 31: R$ 3,19
+        assert services.charges_issue_pending() == 0
+    assert october.status == InvoiceStatus.CARRIED
+    assert not october.charges.exists()
+    assert not [a for n, a in queued if n == "billing.tasks.invoice_email_task"]
+    assert services.account_balance_cents(owner) == 319
+
+    november = _november(owner)
+
+    assert (november.total_cents, november.balance_applied_cents) == (10219, 319)
+    assert services.charge_issue(invoice=november).amount_cents == 10219
+    assert services.account_balance_cents(owner) == 0
+
+
+@pytest.mark.django_db
+def test_a_zero_invoice_is_not_issued(owner, queued):
+    from billing.models import Plan
+
+    Plan.objects.filter(is_current=True).update(monthly_price_cents=0)
+    october = invoice_for(owner)
+    assert (october.status, october.total_cents) == (InvoiceStatus.CARRIED, 0)
+    assert services.charges_issue_pending() == 0
+    assert services.account_balance_cents(owner) == 0
+
+
+@pytest.mark.django_db
+def test_a_carried_amount_is_invoiced_even_without_use_the_next_month(owner, queued):
+    _one_day_in_october(owner, stays=False)
+
+    november = _november(owner)
+
+    assert not november.lines.exists()
+    assert november.total_cents == 319
+    assert november.status == InvoiceStatus.CARRIED  # still below the minimum
+    assert services.account_balance_cents(owner) == 319
+
+
+@pytest.mark.django_db
+def test_asaas_is_not_asked_for_a_boleto_below_its_minimum(owner, queued, asaas):
+    _one_day_in_october(owner)
+    assert services.charges_issue_pending() == 0
+    assert not asaas["create"].called
+    services.charge_issue(invoice=_november(owner))
+    sent = json.loads(asaas["create"].calls.last.request.content)
+    assert sent["value"] == 102.19
+
+
+@time_machine.travel(timezone.make_aware(datetime(2026, 12, 1, 22)), tick=False)
+@pytest.mark.django_db
+def test_the_preview_says_a_month_below_the_minimum_carries_on(owner_client, owner):
+    from tests.billing.conftest import billing_profile_for, sp, subscribed
+    from tests.factories import InstanceFactory
+
+    billing_profile_for(owner)
+    subscribed(InstanceFactory(owner=owner), sp(2026, 12, 1, 9))
+    body = owner_client.get(reverse("billing:invoices")).content.decode()
+    assert "1 de 31" in body and "R$ 3,19" in body
+    assert "o valor passa para a fatura do mês seguinte" in body
+
+
+@pytest.mark.django_db
+def test_a_rest_below_the_minimum_after_a_partial_payment_goes_to_the_next_month(
+    owner, queued
+):
+    october = invoice_for(owner)
+    _pay(services.charge_issue(invoice=october), 9900 - 300, "evt-quase")
+    october.refresh_from_db()
+    assert october.status == InvoiceStatus.CARRIED
+    assert services.charges_issue_pending() == 0
+    assert _november(owner).total_cents == 9900 + 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_months_issued_at_the_same_moment_use_a_credit_once_on_postgresql(queued):
+    if connection.vendor != "postgresql":
+        pytest.skip(ON_POSTGRESQL)
+    account = UserFactory()
+    october = invoice_for(account)
+    _pay(services.charge_issue(invoice=october), 9900 + 5000, "evt-a-mais")
+    from tests.billing.conftest import sp, subscribed
+    from tests.factories import InstanceFactory
+
+    subscribed(InstanceFactory(owner=account), sp(2026, 8, 1))  # Sep too
+    september = date(2026, 9, 1)
+
+    _, errors = at_the_same_moment(
+        [
+            lambda: services.invoices_issue_for_period(
+                period=september, today=date(2026, 12, 1)
+            ),
+            lambda: services.invoices_issue_for_period(
+                period=NOVEMBER, today=date(2026, 12, 1)
+            ),
+        ]
+    )
+
+    assert errors == []
+    applied = Invoice.objects.filter(
+        account=account, period__in=[september, NOVEMBER]
+    ).values_list("balance_applied_cents", flat=True)
+    assert sorted(applied) == [-5000, 0]
+    assert services.account_balance_cents(account) == 0
