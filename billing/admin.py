@@ -2,6 +2,7 @@
 actions on invoices ("Marcar como pago", "Gerar 2ª via") that ask for a
 reason. Only superusers change the plan's price."""
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -23,9 +24,64 @@ from billing.templatetags.billing_tags import brl
 from plugmessage.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 
+class PlanAdminForm(forms.ModelForm):
+    reason = forms.CharField(
+        label=_("Motivo da alteração"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Obrigatório ao mudar o preço; fica no registro de auditoria, com quem "
+            "fez e quando."
+        ),
+    )
+
+    class Meta:
+        model = Plan
+        fields = [
+            "name",
+            "monthly_price_cents",
+            "fine_basis_points",
+            "monthly_interest_basis_points",
+            "due_day",
+            "is_current",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            self.instance.pk
+            and "monthly_price_cents" in self.changed_data
+            and not cleaned.get("reason", "").strip()
+        ):
+            self.add_error(
+                "reason",
+                _("Informe o motivo: toda mudança de preço fica registrada."),
+            )
+        return cleaned
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ("name", "price", "due_day", "is_current", "updated_at")
+    form = PlanAdminForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        """A price change goes through the audited service; the other
+        fields are saved as they are. The admin's change view runs this in
+        one transaction, so the plan and its audit record commit together."""
+        if not change or "monthly_price_cents" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        new_price = obj.monthly_price_cents
+        obj.monthly_price_cents = form.initial["monthly_price_cents"]
+        super().save_model(request, obj, form, change)
+        changed = services.plan_price_set(
+            plan=obj,
+            monthly_price_cents=new_price,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        obj.monthly_price_cents = changed.monthly_price_cents
 
     @admin.display(description=_("preço mensal"))
     def price(self, plan: Plan) -> str:

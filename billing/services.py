@@ -12,6 +12,7 @@ from itertools import islice
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
@@ -66,6 +67,36 @@ def plan_current() -> Plan:
         except IntegrityError:  # created at the same moment elsewhere
             plan = Plan.objects.get(is_current=True)
     return plan
+
+
+def plan_price_set(
+    *, plan: Plan, monthly_price_cents: int, actor: User, reason: str
+) -> Plan:
+    """Staff change the monthly price of a plan (the admin). Atomic with its
+    audit record (before, after, who, why); the plan's row is locked while
+    it changes. Invoices already issued keep their price. Raises
+    ValidationError for an empty reason or a negative price."""
+    if not reason.strip():
+        raise ValidationError(_("Informe o motivo da alteração."))
+    if monthly_price_cents < 0:
+        raise ValidationError(_("O preço não pode ser negativo."))
+    with transaction.atomic():
+        current = lock_one(Plan, pk=plan.pk)
+        before = current.monthly_price_cents
+        Plan.objects.filter(pk=current.pk).update(
+            monthly_price_cents=monthly_price_cents, updated_at=timezone.now()
+        )
+        current.monthly_price_cents = monthly_price_cents
+        audit_record_create(
+            actor=actor,
+            customer=None,
+            action="plan_price_set",
+            target=f"{_('Plano')} {current.name}",
+            before={"monthly_price_cents": before},
+            after={"monthly_price_cents": monthly_price_cents},
+            reason=reason,
+        )
+    return current
 
 
 @dataclass(frozen=True)
