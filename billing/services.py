@@ -904,6 +904,9 @@ def _payment_settle(invoice: Invoice, payment: Payment, received_before: int) ->
     received = received_before + payment.principal_cents
     total = invoice.total_cents
     beyond = max(0, received - total) - max(0, received_before - total)
+    if invoice.status == InvoiceStatus.CARRIED:
+        # Its rest is already on the account's balance, for the next invoice.
+        beyond = payment.principal_cents
     if beyond > 0:
         BalanceEntry.objects.create(
             account_id=invoice.account_id,
