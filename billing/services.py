@@ -373,6 +373,11 @@ class InvoicePreview:
     def credit_cents(self) -> int:
         return max(0, -self.balance_cents)
 
+    @property
+    def credit_to_apply_cents(self) -> int:
+        """What of the credit the invoice would use (at most its lines)."""
+        return min(self.credit_cents, self.lines_total_cents)
+
 
 def account_balance_cents(account) -> int:
     """The account's balance with us: positive is owed (carried from a
