@@ -124,9 +124,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class AuditRecord(models.Model):
-    """One staff action on a customer's data: who, what, on what, before and
-    after, why and when. Written in the same transaction as the change and never
-    edited afterwards."""
+    """One staff action on a customer's data (or on what every customer is
+    charged): who, what, on what, before and after, why and when. Written in
+    the same transaction as the change and never edited afterwards."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -134,10 +134,13 @@ class AuditRecord(models.Model):
         on_delete=models.PROTECT,
         related_name="audit_records_made",
     )
+    # None for a change that is no one customer's (the plan's price).
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("cliente"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="audit_records",
     )
     action = models.CharField(_("ação"), max_length=64)

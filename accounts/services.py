@@ -127,7 +127,7 @@ def client_token_is_current(*, user: User, token: str) -> bool:
 def audit_record_create(
     *,
     actor: User,
-    customer: User,
+    customer: User | None,
     action: str,
     target: str,
     before: dict,

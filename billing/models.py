@@ -151,6 +151,9 @@ class InvoiceStatus(models.TextChoices):
     OPEN = "open", _("Em aberto")
     PAID = "paid", _("Paga")
     CANCELLED = "cancelled", _("Cancelada")
+    # Below what a boleto can carry: not charged, its total goes on the next
+    # month's invoice.
+    CARRIED = "carried", _("Passou para o mês seguinte")
 
 
 class Invoice(models.Model):
@@ -172,6 +175,12 @@ class Invoice(models.Model):
         default=InvoiceStatus.OPEN,
     )
     total_cents = models.PositiveBigIntegerField(_("total (centavos)"))
+    # The account's balance brought into this invoice: what earlier months
+    # carried (positive) or a credit from money paid beyond an earlier total
+    # (negative). The total is the lines plus this.
+    balance_applied_cents = models.BigIntegerField(
+        _("saldo anterior aplicado (centavos)"), default=0
+    )
     issued_at = models.DateTimeField(_("emitida em"), default=timezone.now)
     due_date = models.DateField(_("vencimento"))
     paid_at = models.DateTimeField(_("paga em"), null=True, blank=True)
@@ -213,8 +222,18 @@ class Invoice(models.Model):
 
     @property
     def received_cents(self) -> int:
-        """What was paid so far (uses prefetched payments when there are)."""
-        return sum(payment.amount_cents for payment in self.payments.all())
+        """What was paid towards the total so far, fines and interest of a
+        2ª via left out (uses prefetched payments when there are)."""
+        return sum(payment.principal_cents for payment in self.payments.all())
+
+    @property
+    def lines_total_cents(self) -> int:
+        return self.total_cents - self.balance_applied_cents
+
+    @property
+    def balance_cents(self) -> int:
+        """What is still to be paid of the total."""
+        return max(0, self.total_cents - self.received_cents)
 
     @property
     def is_overdue(self) -> bool:
@@ -253,6 +272,10 @@ class InvoiceLine(models.Model):
 
 
 class ChargeStatus(models.TextChoices):
+    # Recorded before the provider is asked: the reference is kept whatever
+    # happens next, so a retry finds the provider's charge instead of making
+    # another one.
+    PENDING = "pending", _("Em emissão")
     ACTIVE = "active", _("Ativa")
     PAID = "paid", _("Paga")
     CANCELLED = "cancelled", _("Cancelada")
@@ -260,14 +283,20 @@ class ChargeStatus(models.TextChoices):
 
 class Charge(models.Model):
     """A boleto and a PIX charge issued for an invoice through the payment
-    provider. A 2ª via cancels the active one and issues another, with a new
-    due date and the fine and interest added."""
+    provider. The row is written (pending) before the provider is asked, with
+    the reference the provider keeps; the provider's answer fills it in. A 2ª
+    via replaces the active one with another, with a new due date and the
+    fine and interest added."""
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, related_name="charges"
     )
     provider = models.CharField(_("provedor"), max_length=20)
-    provider_ref = models.CharField(_("referência no provedor"), max_length=80)
+    # Our idempotency key: the PIX txid and Asaas's externalReference.
+    reference = models.CharField(_("referência"), max_length=25, blank=True)
+    provider_ref = models.CharField(
+        _("referência no provedor"), max_length=80, blank=True
+    )
     status = models.CharField(
         _("situação"),
         max_length=10,
@@ -278,10 +307,10 @@ class Charge(models.Model):
     amount_cents = models.PositiveBigIntegerField(_("valor (centavos)"))
     fine_cents = models.PositiveIntegerField(_("multa (centavos)"), default=0)
     interest_cents = models.PositiveIntegerField(_("juros (centavos)"), default=0)
-    barcode = models.CharField(_("código de barras"), max_length=44)
-    linha_digitavel = models.CharField(_("linha digitável"), max_length=47)
+    barcode = models.CharField(_("código de barras"), max_length=44, blank=True)
+    linha_digitavel = models.CharField(_("linha digitável"), max_length=47, blank=True)
     nosso_numero = models.CharField(_("nosso número"), max_length=20, blank=True)
-    pix_payload = models.TextField(_("PIX copia e cola"))
+    pix_payload = models.TextField(_("PIX copia e cola"), blank=True)
     is_reissue = models.BooleanField(_("2ª via"), default=False)
     created_at = models.DateTimeField(_("emitida em"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelada em"), null=True, blank=True)
@@ -297,7 +326,19 @@ class Charge(models.Model):
                 name="billing_one_active_charge_per_invoice",
             ),
             models.UniqueConstraint(
-                fields=["provider", "provider_ref"], name="billing_charge_ref_unique"
+                fields=["invoice"],
+                condition=Q(status="pending"),
+                name="billing_one_pending_charge_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_ref"],
+                condition=~Q(provider_ref=""),
+                name="billing_charge_ref_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["reference"],
+                condition=~Q(reference=""),
+                name="billing_charge_reference_unique",
             ),
         ]
 
@@ -321,6 +362,11 @@ class Payment(models.Model):
     charge = models.ForeignKey(Charge, on_delete=models.SET_NULL, null=True, blank=True)
     paid_on = models.DateField(_("pago em"))
     amount_cents = models.PositiveBigIntegerField(_("valor (centavos)"))
+    # The part of the amount that paid a 2ª via's fine and interest; the rest
+    # counts towards the invoice's total.
+    fees_cents = models.PositiveBigIntegerField(
+        _("multa e juros pagos (centavos)"), default=0
+    )
     method = models.CharField(
         _("forma de pagamento"), max_length=10, choices=PaymentMethod.choices
     )
@@ -345,7 +391,94 @@ class Payment(models.Model):
                 condition=~Q(provider_payment_ref=""),
                 name="billing_payment_recorded_once",
             ),
+            models.CheckConstraint(
+                condition=Q(fees_cents__lte=F("amount_cents")),
+                name="billing_payment_fees_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.invoice}: {self.amount_cents}"
+
+    @property
+    def principal_cents(self) -> int:
+        return self.amount_cents - self.fees_cents
+
+
+class BalanceEntryKind(models.TextChoices):
+    OVERPAID = "overpaid", _("Pago a mais (crédito)")
+    CARRIED = "carried", _("Abaixo do mínimo, para o mês seguinte")
+    APPLIED = "applied", _("Aplicado na fatura")
+
+
+class BalanceEntry(models.Model):
+    """The account's running balance with us, entry by entry: positive is
+    owed by the customer (a month too small to charge, carried), negative is
+    in their favour (money received beyond an invoice's total). The next
+    invoice takes the balance in (an "applied" entry that zeroes it, or what
+    of a credit it used)."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cliente"),
+        on_delete=models.PROTECT,
+        related_name="balance_entries",
+    )
+    kind = models.CharField(_("tipo"), max_length=10, choices=BalanceEntryKind.choices)
+    amount_cents = models.BigIntegerField(_("valor (centavos)"))
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("fatura"),
+        on_delete=models.PROTECT,
+        related_name="balance_entries",
+    )
+    payment = models.OneToOneField(
+        Payment,
+        verbose_name=_("pagamento"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="balance_entry",
+    )
+    created_at = models.DateTimeField(_("quando"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saldo do cliente (lançamento)")
+        verbose_name_plural = _("saldo dos clientes (lançamentos)")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "kind"],
+                condition=~Q(kind="overpaid"),
+                name="billing_balance_once_per_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.amount_cents}"
+
+
+class SimulatedProviderCharge(models.Model):
+    """The built-in simulated provider's own book of the charges it issued:
+    what a real provider keeps on its side (the reference it was given, the
+    boleto and PIX, whether it was cancelled). Only that adapter uses it."""
+
+    reference = models.CharField(max_length=25, db_index=True)
+    provider_ref = models.CharField(max_length=80, unique=True)
+    amount_cents = models.PositiveBigIntegerField()
+    due_date = models.DateField()
+    barcode = models.CharField(max_length=44)
+    linha_digitavel = models.CharField(max_length=47)
+    nosso_numero = models.CharField(max_length=20)
+    pix_payload = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cobrança no provedor simulado")
+        verbose_name_plural = _("cobranças no provedor simulado")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.provider_ref

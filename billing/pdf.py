@@ -58,6 +58,15 @@ def invoice_pdf(invoice: Invoice, charge: Charge | None) -> bytes:
         pdf.drawRightString(left + 110 * mm, y, f"{line.days} de {line.days_in_month}")
         pdf.drawRightString(left + 140 * mm, y, brl(line.unit_price_cents))
         pdf.drawRightString(right, y, brl(line.amount_cents))
+    if invoice.balance_applied_cents:
+        y -= 5.5 * mm
+        label = (
+            "Valor de meses anteriores (abaixo do mínimo de um boleto)"
+            if invoice.balance_applied_cents > 0
+            else "Crédito de pagamento anterior"
+        )
+        pdf.drawString(left, y, label)
+        pdf.drawRightString(right, y, brl(invoice.balance_applied_cents))
     y -= 7 * mm
     pdf.setFont("Helvetica-Bold", 11)
     pdf.drawRightString(right, y, f"Total: {brl(invoice.total_cents)}")

@@ -44,5 +44,11 @@ def charge_active(invoice: Invoice) -> Charge | None:
 
 
 def charge_to_show(invoice: Invoice) -> Charge | None:
-    """The boleto an invoice page shows: the active one, else the last."""
-    return charge_active(invoice) or invoice.charges.order_by("-created_at").first()
+    """The boleto an invoice page shows: the active one, else the last the
+    provider issued (a pending one has no boleto yet)."""
+    return (
+        charge_active(invoice)
+        or invoice.charges.exclude(status=ChargeStatus.PENDING)
+        .order_by("-created_at")
+        .first()
+    )

@@ -4,15 +4,17 @@ day) and their issuing. Money is integer centavos; days are São Paulo days."""
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from itertools import islice
 
 from celery import current_app
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +22,8 @@ from accounts.models import User
 from accounts.services import audit_record_create
 from billing import dates, prorata
 from billing.models import (
+    BalanceEntry,
+    BalanceEntryKind,
     BillingProfile,
     Charge,
     ChargeStatus,
@@ -34,13 +38,16 @@ from billing.models import (
 from billing.providers import provider_get
 from billing.providers.base import (
     ChargeRequest,
+    IssuedCharge,
     Payer,
     PaymentNotice,
+    PaymentProvider,
     ProviderError,
+    ProviderUnavailable,
 )
 from instances import services as instance_services
 from instances.models import ActorKind, Instance
-from plugmessage.locks import lock_one
+from plugmessage.locks import lock_one, lock_rows
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +67,36 @@ def plan_current() -> Plan:
         except IntegrityError:  # created at the same moment elsewhere
             plan = Plan.objects.get(is_current=True)
     return plan
+
+
+def plan_price_set(
+    *, plan: Plan, monthly_price_cents: int, actor: User, reason: str
+) -> Plan:
+    """Staff change the monthly price of a plan (the admin). Atomic with its
+    audit record (before, after, who, why); the plan's row is locked while
+    it changes. Invoices already issued keep their price. Raises
+    ValidationError for an empty reason or a negative price."""
+    if not reason.strip():
+        raise ValidationError(_("Informe o motivo da alteração."))
+    if monthly_price_cents < 0:
+        raise ValidationError(_("O preço não pode ser negativo."))
+    with transaction.atomic():
+        current = lock_one(Plan, pk=plan.pk)
+        before = current.monthly_price_cents
+        Plan.objects.filter(pk=current.pk).update(
+            monthly_price_cents=monthly_price_cents, updated_at=timezone.now()
+        )
+        current.monthly_price_cents = monthly_price_cents
+        audit_record_create(
+            actor=actor,
+            customer=None,
+            action="plan_price_set",
+            target=f"{_('Plano')} {current.name}",
+            before={"monthly_price_cents": before},
+            after={"monthly_price_cents": monthly_price_cents},
+            reason=reason,
+        )
+    return current
 
 
 @dataclass(frozen=True)
@@ -163,22 +200,38 @@ def invoices_issue_for_period(*, period: date, today: date | None = None) -> int
     already = set(
         Invoice.objects.filter(period=period).values_list("account_id", flat=True)
     )
-    accounts = (
-        (account_id, rows)
-        for account_id, rows in _accounts_batched(period)
-        if account_id not in already
+    # An account that owes an amount carried from an earlier month is
+    # invoiced even with no subscribed day in this one.
+    owing = set(
+        BalanceEntry.objects.values("account_id")
+        .annotate(balance=Sum("amount_cents"))
+        .filter(balance__gt=0)
+        .values_list("account_id", flat=True)
     )
+    accounts = _accounts_to_invoice(period, skip=already, owing=owing)
     created = 0
     while batch := list(islice(accounts, ISSUE_BATCH)):
-        created += _issue_batch(batch, period, plan, due_date)
+        created += _issue_batch(batch, period, plan, due_date, owing=owing)
     if created:
         # Boletos and PIX come from the provider, one call each: not here.
         _task_later("billing.tasks.charges_issue_pending_task")
     return created
 
 
+def _accounts_to_invoice(period: date, *, skip: set, owing: set):
+    """(account_id, [periods]) for each account to invoice: those with a
+    period touching the month, then those that only owe a carried amount."""
+    seen = set()
+    for account_id, rows in _accounts_batched(period):
+        seen.add(account_id)
+        if account_id not in skip:
+            yield account_id, rows
+    for account_id in sorted(owing - seen - skip):
+        yield account_id, []
+
+
 @transaction.atomic
-def _issue_batch(batch, period: date, plan: Plan, due_date: date) -> int:
+def _issue_batch(batch, period: date, plan: Plan, due_date: date, *, owing: set) -> int:
     profiles = {
         p.account_id: p
         for p in BillingProfile.objects.filter(account_id__in=[a for a, _ in batch])
@@ -186,7 +239,7 @@ def _issue_batch(batch, period: date, plan: Plan, due_date: date) -> int:
     drafts: dict[uuid.UUID, tuple[Invoice, list[LineDraft]]] = {}
     for account_id, rows in batch:
         lines = _lines(rows, period, plan.monthly_price_cents)
-        if not lines:
+        if not lines and account_id not in owing:
             continue
         profile = profiles.get(account_id)
         invoice = Invoice(
@@ -224,7 +277,127 @@ def _issue_batch(batch, period: date, plan: Plan, due_date: date) -> int:
             for line in drafts[invoice_id][1]
         ]
     )
+    _invoices_settle_balance([drafts[invoice_id][0] for invoice_id in ours])
     return len(ours)
+
+
+def _invoices_settle_balance(invoices: list[Invoice]) -> None:
+    """Bring each account's balance into its new invoice (what earlier
+    months carried is added, a credit is used up to the total), then set
+    aside an invoice below what a boleto can carry: it is not charged, its
+    total goes on the next month's invoice. One that a credit pays in full
+    is paid. The accounts with a balance are locked while it is read and
+    used, so two runs never use the same credit twice."""
+    accounts = [invoice.account_id for invoice in invoices]
+    with_balance = list(
+        BalanceEntry.objects.filter(account_id__in=accounts)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    balances = {}
+    if with_balance:
+        lock_rows(
+            User.objects.filter(pk__in=with_balance)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        balances = dict(
+            BalanceEntry.objects.filter(account_id__in=with_balance)
+            .values("account_id")
+            .annotate(balance=Sum("amount_cents"))
+            .values_list("account_id", "balance")
+        )
+    minimum = settings.BILLING_MIN_CHARGE_CENTS
+    entries = []
+    for invoice in invoices:
+        lines_total = invoice.total_cents
+        applied = max(balances.get(invoice.account_id) or 0, -lines_total)
+        total = lines_total + applied
+        status, paid_at = InvoiceStatus.OPEN, None
+        if applied:
+            entries.append(
+                BalanceEntry(
+                    account_id=invoice.account_id,
+                    kind=BalanceEntryKind.APPLIED,
+                    amount_cents=-applied,
+                    invoice=invoice,
+                )
+            )
+        if total == 0 and applied < 0:
+            status, paid_at = InvoiceStatus.PAID, timezone.now()
+        elif total < minimum:
+            status = InvoiceStatus.CARRIED
+            if total > 0:
+                entries.append(
+                    BalanceEntry(
+                        account_id=invoice.account_id,
+                        kind=BalanceEntryKind.CARRIED,
+                        amount_cents=total,
+                        invoice=invoice,
+                    )
+                )
+        if applied or status != InvoiceStatus.OPEN:
+            Invoice.objects.filter(pk=invoice.pk).update(
+                total_cents=total,
+                balance_applied_cents=applied,
+                status=status,
+                paid_at=paid_at,
+            )
+    BalanceEntry.objects.bulk_create(entries)
+
+
+@dataclass(frozen=True)
+class InvoicePreview:
+    """What the current month has accrued so far, with the account's
+    balance (carried from earlier months, or a credit), as the next invoice
+    would be issued today."""
+
+    lines: list[LineDraft]
+    balance_cents: int
+    minimum_cents: int
+
+    @property
+    def lines_total_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+    @property
+    def total_cents(self) -> int:
+        return max(0, self.lines_total_cents + self.balance_cents)
+
+    @property
+    def below_minimum(self) -> bool:
+        """Too small for a boleto: it would carry to the month after."""
+        return 0 < self.total_cents < self.minimum_cents
+
+    @property
+    def credit_cents(self) -> int:
+        return max(0, -self.balance_cents)
+
+    @property
+    def credit_to_apply_cents(self) -> int:
+        """What of the credit the invoice would use (at most its lines)."""
+        return min(self.credit_cents, self.lines_total_cents)
+
+
+def account_balance_cents(account) -> int:
+    """The account's balance with us: positive is owed (carried from a
+    month too small to charge), negative is the customer's credit."""
+    return (
+        BalanceEntry.objects.filter(account=account).aggregate(
+            balance=Sum("amount_cents")
+        )["balance"]
+        or 0
+    )
+
+
+def invoice_preview(
+    *, account, today: date | None = None, plan: Plan | None = None
+) -> InvoicePreview:
+    return InvoicePreview(
+        lines=invoice_preview_lines(account=account, today=today, plan=plan),
+        balance_cents=account_balance_cents(account),
+        minimum_cents=settings.BILLING_MIN_CHARGE_CENTS,
+    )
 
 
 # Subscriptions.
@@ -318,6 +491,11 @@ def _txid(invoice: Invoice, sequence: int) -> str:
     return f"PM{invoice.period:%Y%m}{invoice.pk.hex[:12].upper()}{sequence:02d}"
 
 
+# A pending charge younger than this may still be in the hands of the attempt
+# that wrote it: the hourly run leaves it alone.
+PENDING_CHARGE_GRACE = timedelta(minutes=10)
+
+
 def charge_issue(
     *,
     invoice: Invoice,
@@ -325,61 +503,189 @@ def charge_issue(
     fine_cents: int = 0,
     interest_cents: int = 0,
     reissue: bool = False,
-) -> Charge:
+    on_recorded: Callable[[Charge, Charge | None], None] | None = None,
+) -> Charge | None:
     """Issue, through the payment provider, the boleto and PIX charge of an
-    open invoice (at most one active charge per invoice: the invoice row is
-    locked while the provider answers). Raises ProviderError when the
-    provider refuses or is unreachable; nothing is recorded then."""
-    plan = plan_current()
+    open invoice, for what is still to be paid plus any fine and interest.
+
+    Crash-safe: the charge row is written first (pending), with a reference
+    the provider keeps, and committed; the provider is then called with no
+    lock held; its answer is recorded under the invoice's lock. A pending row
+    an earlier attempt left behind (a crash, a timeout) is finished, not
+    duplicated: the provider is first asked for the charge carrying its
+    reference. Should two attempts both make one, the later is cancelled at
+    the provider. A reissue (2ª via) replaces the active charge only when the
+    new one is recorded; `on_recorded(new, replaced)` runs in that same
+    transaction (an audit record, say).
+
+    Returns the invoice's active charge, or None when it is no longer open.
+    Raises ProviderUnavailable when the provider cannot be reached (the
+    pending row stays for the next attempt) and ProviderError when it
+    refuses (nothing was made: the pending row goes)."""
+    intent, retry = _charge_intent_record(
+        invoice=invoice,
+        due_date=due_date,
+        fine_cents=fine_cents,
+        interest_cents=interest_cents,
+        reissue=reissue,
+    )
+    if intent is None or intent.status != ChargeStatus.PENDING:
+        return intent
     provider = provider_get()
+    try:
+        issued = provider.charge_find(intent.reference) if retry else None
+        if issued is None:
+            issued = provider.charge_create(_charge_request(provider, intent))
+    except ProviderUnavailable:
+        raise
+    except ProviderError:
+        Charge.objects.filter(
+            pk=intent.pk, status=ChargeStatus.PENDING, provider_ref=""
+        ).delete()
+        raise
+    return _charge_issued_record(intent, issued, on_recorded)
+
+
+def _charge_intent_record(
+    *,
+    invoice: Invoice,
+    due_date: date | None,
+    fine_cents: int,
+    interest_cents: int,
+    reissue: bool,
+) -> tuple[Charge | None, bool]:
+    """Under the invoice's lock, and committed before the provider is asked:
+    the pending charge to finish (an earlier attempt's, then True), a new one
+    (False), or the active charge when there is nothing to issue."""
     with transaction.atomic():
         invoice = lock_one(Invoice, pk=invoice.pk)
+        if invoice.status != InvoiceStatus.OPEN:
+            return None, False
+        pending = invoice.charges.filter(status=ChargeStatus.PENDING).first()
+        if pending is not None:
+            return pending, True
         active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
-        if active is not None or invoice.status != InvoiceStatus.OPEN:
-            return active
-        profile = BillingProfile.objects.get(account_id=invoice.account_id)
-        customer_ref = provider.customer_ensure(
-            _payer(profile), known_ref=profile.provider_customer_ref
-        )
-        if customer_ref != profile.provider_customer_ref:
-            BillingProfile.objects.filter(pk=profile.pk).update(
-                provider_customer_ref=customer_ref
-            )
-        amount = invoice.total_cents + fine_cents + interest_cents
-        due = due_date or invoice.due_date
-        issued = provider.charge_create(
-            ChargeRequest(
-                customer_ref=customer_ref,
-                reference=_txid(invoice, invoice.charges.count() + 1),
-                amount_cents=amount,
-                due_date=due,
-                description=_("PlugMessage – uso de %(month)s")
-                % {"month": f"{invoice.period:%m/%Y}"},
-                fine_basis_points=plan.fine_basis_points,
-                monthly_interest_basis_points=plan.monthly_interest_basis_points,
-            )
-        )
-        return Charge.objects.create(
+        if active is not None and not reissue:
+            return active, False
+        outstanding = invoice_outstanding_cents(invoice)
+        if due_date is None:
+            due_date = invoice.due_date
+            today = dates.today()
+            if due_date < today and outstanding < invoice.total_cents:
+                # The boleto for the rest of a partly paid, overdue invoice
+                # is not issued already overdue.
+                due_date = today + timedelta(days=REISSUE_DAYS_TO_PAY)
+        amount = outstanding + fine_cents + interest_cents
+        intent = Charge.objects.create(
             invoice=invoice,
-            provider=provider.name,
-            provider_ref=issued.provider_ref,
-            due_date=due,
+            provider=provider_get().name,
+            reference=_txid(invoice, invoice.charges.count() + 1),
+            status=ChargeStatus.PENDING,
+            due_date=due_date,
             amount_cents=amount,
             fine_cents=fine_cents,
             interest_cents=interest_cents,
-            barcode=issued.barcode,
-            linha_digitavel=issued.linha_digitavel,
-            nosso_numero=issued.nosso_numero,
-            pix_payload=issued.pix_payload,
             is_reissue=reissue,
         )
+    return intent, False
+
+
+def _charge_request(provider: PaymentProvider, intent: Charge) -> ChargeRequest:
+    """What the provider is asked for, from the pending row (with the payer's
+    customer at the provider, found or created now: no lock is held)."""
+    plan = plan_current()
+    invoice = intent.invoice
+    profile = BillingProfile.objects.get(account_id=invoice.account_id)
+    customer_ref = provider.customer_ensure(
+        _payer(profile), known_ref=profile.provider_customer_ref
+    )
+    if customer_ref != profile.provider_customer_ref:
+        BillingProfile.objects.filter(pk=profile.pk).update(
+            provider_customer_ref=customer_ref
+        )
+    return ChargeRequest(
+        customer_ref=customer_ref,
+        reference=intent.reference,
+        amount_cents=intent.amount_cents,
+        due_date=intent.due_date,
+        description=_("PlugMessage – uso de %(month)s")
+        % {"month": f"{invoice.period:%m/%Y}"},
+        fine_basis_points=plan.fine_basis_points,
+        monthly_interest_basis_points=plan.monthly_interest_basis_points,
+    )
+
+
+def _charge_issued_record(
+    intent: Charge,
+    issued: IssuedCharge,
+    on_recorded: Callable[[Charge, Charge | None], None] | None,
+) -> Charge | None:
+    """Record what the provider made for a pending charge, under the
+    invoice's lock. The charge becomes the active one (cancelling the one it
+    replaces, here now and at the provider after commit) unless, while the
+    provider answered, the invoice stopped being open or the pending charge
+    was cancelled: then what the provider made is kept, cancelled, and
+    cancelled there too."""
+    with transaction.atomic():
+        invoice = lock_one(Invoice, pk=intent.invoice_id)
+        charge = Charge.objects.filter(pk=intent.pk).first()
+        if charge is not None and charge.provider_ref == issued.provider_ref:
+            return charge if charge.status == ChargeStatus.ACTIVE else None
+        if charge is None or charge.provider_ref:
+            # Another attempt recorded its own charge for this reference
+            # first: this one is a duplicate nobody has seen.
+            logger.warning("duplicate charge %s cancelled", issued.provider_ref)
+            transaction.on_commit(
+                partial(_provider_cancel_quietly, issued.provider_ref)
+            )
+            return invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
+        charge.provider_ref = issued.provider_ref
+        charge.barcode = issued.barcode
+        charge.linha_digitavel = issued.linha_digitavel
+        charge.nosso_numero = issued.nosso_numero
+        charge.pix_payload = issued.pix_payload
+        if charge.status == ChargeStatus.PENDING and (
+            invoice.status == InvoiceStatus.OPEN
+        ):
+            replaced = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
+            if replaced is not None:
+                _charge_cancel(replaced)
+            charge.status = ChargeStatus.ACTIVE
+            charge.save()
+            if on_recorded is not None:
+                on_recorded(charge, replaced)
+            return charge
+        charge.status = ChargeStatus.CANCELLED
+        charge.cancelled_at = charge.cancelled_at or timezone.now()
+        charge.save()
+        transaction.on_commit(partial(_provider_cancel_quietly, charge.provider_ref))
+    return None
+
+
+def _charge_cancel(charge: Charge) -> None:
+    """Cancel a charge here now and, once this transaction commits, at the
+    provider (a pending one has nothing there yet: its answer, when it comes,
+    is cancelled there by _charge_issued_record)."""
+    Charge.objects.filter(pk=charge.pk).update(
+        status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
+    )
+    if charge.provider_ref:
+        transaction.on_commit(partial(_provider_cancel_quietly, charge.provider_ref))
 
 
 def charges_issue_pending() -> int:
-    """Issue the charge of every open invoice that has none yet and email the
-    invoice to its customer. Idempotent; an invoice the provider refuses now
-    is tried again on the next run. Returns how many were issued."""
-    pending = Invoice.objects.filter(status=InvoiceStatus.OPEN, charges__isnull=True)
+    """Issue the charge of every open invoice that has none yet, finish
+    charges an earlier attempt left pending, and email each new invoice to
+    its customer. Idempotent; an invoice the provider refuses now is tried
+    again on the next run. Returns how many were issued."""
+    stale = timezone.now() - PENDING_CHARGE_GRACE
+    charges = Charge.objects.filter(invoice=OuterRef("pk"))
+    active = charges.filter(status=ChargeStatus.ACTIVE)
+    fresh = charges.filter(status=ChargeStatus.PENDING, created_at__gte=stale)
+    left = charges.filter(status=ChargeStatus.PENDING, created_at__lt=stale)
+    pending = Invoice.objects.filter(status=InvoiceStatus.OPEN).filter(
+        (~Exists(active) & ~Exists(fresh)) | Exists(left)
+    )
     batch = list(
         pending.order_by(F("charge_refused_at").asc(nulls_first=True), "issued_at")[
             :CHARGE_BATCH
@@ -388,14 +694,17 @@ def charges_issue_pending() -> int:
     issued = 0
     for invoice in batch:
         try:
-            charge_issue(invoice=invoice)
+            charge = charge_issue(invoice=invoice)
         except ProviderError:
             logger.warning("provider refused the charge of invoice %s", invoice.pk)
             Invoice.objects.filter(pk=invoice.pk).update(
                 charge_refused_at=timezone.now()
             )
             continue
-        _email_later("invoice_issued", invoice)
+        if charge is None:
+            continue
+        if not charge.is_reissue:
+            _email_later("invoice_issued", invoice)
         issued += 1
     if len(batch) == CHARGE_BATCH and issued:
         # More are waiting (the 1st of the month): another task takes them.
@@ -412,16 +721,59 @@ def _task_later(name: str, *args) -> None:
     transaction.on_commit(partial(current_app.send_task, name, args=list(args)))
 
 
+def invoice_received_cents(invoice: Invoice) -> int:
+    """What was received towards the invoice's total: every payment, less
+    the part that paid a 2ª via's fine and interest."""
+    return sum(
+        amount - fees
+        for amount, fees in Payment.objects.filter(invoice=invoice).values_list(
+            "amount_cents", "fees_cents"
+        )
+    )
+
+
+def invoice_outstanding_cents(invoice: Invoice) -> int:
+    """What is still to be paid of the invoice's total."""
+    return max(0, invoice.total_cents - invoice_received_cents(invoice))
+
+
 def late_charges(invoice: Invoice, today: date, plan: Plan) -> tuple[int, int]:
-    """Fine and interest of an overdue invoice: the fine once, interest per
-    day late at the monthly rate ÷ 30 (pro rata die), both rounded half up."""
+    """Fine and interest of an overdue invoice, on what is still to be paid
+    of it (after a partial payment, only the rest): the fine once, interest
+    per day late at the monthly rate ÷ 30 (pro rata die), both rounded half
+    up."""
     days_late = max(0, (today - invoice.due_date).days)
-    total = invoice.total_cents
-    fine = (2 * total * plan.fine_basis_points + 10_000) // 20_000
+    balance = invoice_outstanding_cents(invoice)
+    fine = (2 * balance * plan.fine_basis_points + 10_000) // 20_000
     interest = (
-        2 * total * plan.monthly_interest_basis_points * days_late + 300_000
+        2 * balance * plan.monthly_interest_basis_points * days_late + 300_000
     ) // 600_000
     return fine, interest
+
+
+@dataclass(frozen=True)
+class ReissueQuote:
+    """What a 2ª via would charge today: the outstanding balance, with fine
+    and interest on it, due in REISSUE_DAYS_TO_PAY days."""
+
+    balance_cents: int
+    fine_cents: int
+    interest_cents: int
+    due_date: date
+
+    @property
+    def total_cents(self) -> int:
+        return self.balance_cents + self.fine_cents + self.interest_cents
+
+
+def invoice_reissue_quote(*, invoice: Invoice, today: date) -> ReissueQuote:
+    fine, interest = late_charges(invoice, today, plan_current())
+    return ReissueQuote(
+        balance_cents=invoice_outstanding_cents(invoice),
+        fine_cents=fine,
+        interest_cents=interest,
+        due_date=today + timedelta(days=REISSUE_DAYS_TO_PAY),
+    )
 
 
 def invoice_reissue(
@@ -443,20 +795,8 @@ def invoice_reissue(
     if actor is not None and actor.is_staff and not reason.strip():
         raise BillingError(_("Informe o motivo."))
     fine, interest = late_charges(invoice, today, plan_current())
-    with transaction.atomic():
-        # The old charge is set aside and the new one issued in one
-        # transaction: if the provider refuses the new one, nothing changed.
-        if active is not None:
-            Charge.objects.filter(pk=active.pk, status=ChargeStatus.ACTIVE).update(
-                status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
-            )
-        charge = charge_issue(
-            invoice=invoice,
-            due_date=today + timedelta(days=REISSUE_DAYS_TO_PAY),
-            fine_cents=fine,
-            interest_cents=interest,
-            reissue=True,
-        )
+
+    def recorded(charge: Charge, replaced: Charge | None) -> None:
         Invoice.objects.filter(pk=invoice.pk).update(
             reminded_at=None, overdue_notified_at=None
         )
@@ -466,7 +806,9 @@ def invoice_reissue(
                 customer=invoice.account,
                 action="invoice_reissue",
                 target=f"{_('Fatura')} {invoice.number}",
-                before={"linha_digitavel": active.linha_digitavel if active else ""},
+                before={
+                    "linha_digitavel": replaced.linha_digitavel if replaced else ""
+                },
                 after={
                     "linha_digitavel": charge.linha_digitavel,
                     "due_date": charge.due_date.isoformat(),
@@ -474,8 +816,19 @@ def invoice_reissue(
                 },
                 reason=reason,
             )
-        if active is not None:
-            transaction.on_commit(partial(_provider_cancel_quietly, active))
+
+    # The old boleto stays payable until the new one is recorded; then it is
+    # cancelled in the same transaction and, after commit, at the provider.
+    charge = charge_issue(
+        invoice=invoice,
+        due_date=today + timedelta(days=REISSUE_DAYS_TO_PAY),
+        fine_cents=fine,
+        interest_cents=interest,
+        reissue=True,
+        on_recorded=recorded,
+    )
+    if charge is None:
+        raise BillingError(_("Esta fatura não está mais em aberto."))
     return charge
 
 
@@ -490,56 +843,113 @@ def _invoice_paid(invoice: Invoice, payment: Payment) -> None:
 def payment_record(*, notice: PaymentNotice, provider_name: str) -> Payment:
     """Record money the provider reports for one of our charges. Idempotent:
     the same notification twice (or at the same moment) records one payment.
-    The invoice is marked paid once what was received covers the charge; a
-    smaller amount is recorded and the invoice stays open. Raises
-    PaymentUnknown for a charge this system never issued."""
+
+    Under the invoice's lock: the part of the amount that pays the charge's
+    fine and interest is set apart, the rest counts towards the invoice's
+    total. A boleto is paid once: the charge is done, and every other boleto
+    of the invoice is cancelled here and, after commit, at the provider. The
+    invoice is paid once what was received covers its total; money beyond it
+    becomes the customer's credit (applied to the next invoice); a rest
+    smaller than a boleto can carry goes on the next invoice. Money for a
+    cancelled boleto or a paid invoice is recorded all the same (it was
+    received) and becomes credit. Raises PaymentUnknown for a charge this
+    system never issued."""
     existing = Payment.objects.filter(
         provider=provider_name, provider_payment_ref=notice.notice_ref
     ).first()
     if existing is not None:
         return existing
-    charge = (
-        Charge.objects.select_related("invoice")
-        .filter(provider=provider_name, provider_ref=notice.charge_ref)
-        .first()
-    )
+    charge = Charge.objects.filter(
+        provider=provider_name, provider_ref=notice.charge_ref
+    ).first()
     if charge is None:
         raise PaymentUnknown(notice.charge_ref)
     try:
         with transaction.atomic():
             invoice = lock_one(Invoice, pk=charge.invoice_id)
+            received_before = invoice_received_cents(invoice)
+            fees_due = (
+                charge.fine_cents
+                + charge.interest_cents
+                - sum(
+                    Payment.objects.filter(charge=charge).values_list(
+                        "fees_cents", flat=True
+                    )
+                )
+            )
             payment = Payment.objects.create(
                 invoice=invoice,
                 charge=charge,
                 paid_on=notice.paid_on,
                 amount_cents=notice.amount_cents,
+                fees_cents=min(notice.amount_cents, max(0, fees_due)),
                 method=notice.method
                 if notice.method in PaymentMethod.values
                 else PaymentMethod.BOLETO,
                 provider=provider_name,
                 provider_payment_ref=notice.notice_ref,
             )
-            received = sum(
-                Payment.objects.filter(charge=charge).values_list(
-                    "amount_cents", flat=True
-                )
-            )
-            if received >= charge.amount_cents:
-                Charge.objects.filter(pk=charge.pk).update(status=ChargeStatus.PAID)
-                if invoice.status == InvoiceStatus.OPEN:
-                    _invoice_paid(invoice, payment)
-            else:
-                logger.warning(
-                    "partial payment of charge %s: %s of %s",
-                    charge.pk,
-                    received,
-                    charge.amount_cents,
-                )
+            Charge.objects.filter(pk=charge.pk).update(status=ChargeStatus.PAID)
+            for other in invoice.charges.filter(
+                status__in=[ChargeStatus.ACTIVE, ChargeStatus.PENDING]
+            ).exclude(pk=charge.pk):
+                _charge_cancel(other)
+            _payment_settle(invoice, payment, received_before)
     except IntegrityError:  # the same notification, recorded at the same moment
         return Payment.objects.get(
             provider=provider_name, provider_payment_ref=notice.notice_ref
         )
     return payment
+
+
+def _payment_settle(invoice: Invoice, payment: Payment, received_before: int) -> None:
+    """With the invoice locked and `payment` just written: mark the invoice
+    paid when covered, credit what goes beyond its total, carry a rest too
+    small for a boleto."""
+    received = received_before + payment.principal_cents
+    total = invoice.total_cents
+    beyond = max(0, received - total) - max(0, received_before - total)
+    if invoice.status == InvoiceStatus.CARRIED:
+        # Its rest is already on the account's balance, for the next invoice.
+        beyond = payment.principal_cents
+    if beyond > 0:
+        BalanceEntry.objects.create(
+            account_id=invoice.account_id,
+            kind=BalanceEntryKind.OVERPAID,
+            amount_cents=-beyond,
+            invoice=invoice,
+            payment=payment,
+        )
+        logger.warning("invoice %s received %s beyond its total", invoice.pk, beyond)
+    if invoice.status != InvoiceStatus.OPEN:
+        return
+    rest = total - received
+    if rest <= 0:
+        _invoice_paid(invoice, payment)
+    elif rest < settings.BILLING_MIN_CHARGE_CENTS:
+        _invoice_carry(invoice, rest)
+    else:
+        logger.warning(
+            "partial payment of invoice %s: %s of %s", invoice.pk, received, total
+        )
+
+
+def _invoice_carry(invoice: Invoice, amount: int) -> None:
+    """Set aside an open invoice whose rest is below what a boleto can carry:
+    the rest goes on the next month's invoice, no boleto is issued for it."""
+    Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.CARRIED)
+    invoice.status = InvoiceStatus.CARRIED
+    for live in invoice.charges.filter(
+        status__in=[ChargeStatus.ACTIVE, ChargeStatus.PENDING]
+    ):
+        _charge_cancel(live)
+    if amount > 0:
+        BalanceEntry.objects.create(
+            account_id=invoice.account_id,
+            kind=BalanceEntryKind.CARRIED,
+            amount_cents=amount,
+            invoice=invoice,
+        )
 
 
 def invoice_mark_paid(
@@ -559,20 +969,14 @@ def invoice_mark_paid(
         invoice = lock_one(Invoice, pk=invoice.pk)
         if invoice.status != InvoiceStatus.OPEN:
             raise BillingError(_("Esta fatura não está em aberto."))
-        active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
-        if active is not None:
-            Charge.objects.filter(pk=active.pk).update(
-                status=ChargeStatus.CANCELLED, cancelled_at=timezone.now()
-            )
-        received = sum(
-            Payment.objects.filter(invoice=invoice).values_list(
-                "amount_cents", flat=True
-            )
-        )
+        for live in invoice.charges.filter(
+            status__in=[ChargeStatus.ACTIVE, ChargeStatus.PENDING]
+        ):
+            _charge_cancel(live)
         payment = Payment.objects.create(
             invoice=invoice,
             paid_on=paid_on or dates.today(),
-            amount_cents=max(0, invoice.total_cents - received),
+            amount_cents=invoice_outstanding_cents(invoice),
             method=PaymentMethod.MANUAL,
             recorded_by=actor,
         )
@@ -586,19 +990,17 @@ def invoice_mark_paid(
             after={"status": InvoiceStatus.PAID, "amount_cents": payment.amount_cents},
             reason=reason,
         )
-        if active is not None:
-            transaction.on_commit(partial(_provider_cancel_quietly, active))
     return payment
 
 
-def _provider_cancel_quietly(charge: Charge) -> None:
+def _provider_cancel_quietly(provider_ref: str) -> None:
     """Cancel a charge at the provider once the change that replaced it is
     committed. A failure is logged: should the old boleto still be paid, the
     payment is recorded all the same (payments find their charge by id)."""
     try:
-        provider_get().charge_cancel(charge.provider_ref)
+        provider_get().charge_cancel(provider_ref)
     except ProviderError:
-        logger.warning("could not cancel charge %s at the provider", charge.pk)
+        logger.warning("could not cancel charge %s at the provider", provider_ref)
 
 
 REMIND_DAYS_BEFORE = 3

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +15,7 @@ from billing.forms import BillingProfileForm
 from billing.models import Invoice
 from billing.pdf import invoice_pdf
 from billing.providers import provider_get
-from billing.providers.base import NotificationRefused, PaymentNotice, ProviderError
+from billing.providers.base import NotificationRefused, ProviderError
 from billing.providers.simulated import SimulatedProvider
 from instances import selectors as instance_selectors
 from instances.models import Instance
@@ -131,9 +129,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     their boleto and PIX, and the payment history."""
     today = dates.today()
     plan = services.plan_current()
-    preview = services.invoice_preview_lines(
-        account=request.user, today=today, plan=plan
-    )
+    preview = services.invoice_preview(account=request.user, today=today, plan=plan)
     return render(
         request,
         "billing/invoice_list.html",
@@ -141,7 +137,6 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "open_invoices": selectors.invoices_open_for_user(request.user),
             "payments": selectors.payments_for_user(request.user)[:50],
             "preview": preview,
-            "preview_total": sum(line.amount_cents for line in preview),
             "preview_month": today,
             "today": today,
             "plan": plan,
@@ -206,18 +201,13 @@ def invoice_reissue(request: HttpRequest, invoice_id) -> HttpResponse:
             return redirect("billing:invoices")
         messages.success(request, _("2ª via gerada. O boleto anterior foi cancelado."))
         return redirect("billing:boleto", invoice.pk)
-    plan = services.plan_current()
-    fine, interest = services.late_charges(invoice, today, plan)
     return render(
         request,
         "billing/reissue.html",
         {
             "invoice": invoice,
-            "fine": fine,
-            "interest": interest,
-            "total": invoice.total_cents + fine + interest,
-            "new_due": today + timedelta(days=services.REISSUE_DAYS_TO_PAY),
-            "plan": plan,
+            "quote": services.invoice_reissue_quote(invoice=invoice, today=today),
+            "plan": services.plan_current(),
         },
     )
 
@@ -233,16 +223,17 @@ def payment_simulate(request: HttpRequest, invoice_id) -> HttpResponse:
     charge = selectors.charge_active(invoice)
     if charge is None:
         raise Http404
-    services.payment_record(
-        notice=PaymentNotice(
-            notice_ref=f"sim-{charge.provider_ref}",
-            charge_ref=charge.provider_ref,
-            paid_on=dates.today(),
+    try:
+        notice = provider_get().payment_simulate(
+            charge.provider_ref,
             amount_cents=charge.amount_cents,
             method=request.POST.get("method", "pix"),
-        ),
-        provider_name=charge.provider,
-    )
+            notice_ref=f"sim-{charge.provider_ref}",
+        )
+    except ProviderError as error:
+        messages.error(request, str(error))
+        return redirect("billing:invoices")
+    services.payment_record(notice=notice, provider_name=charge.provider)
     messages.success(request, _("Pagamento simulado registrado."))
     return redirect("billing:invoices")
 

@@ -267,6 +267,9 @@ PAYMENT_WEBHOOK_TOKEN = env("PAYMENT_WEBHOOK_TOKEN", default="")
 BILLING_PIX_KEY = env("BILLING_PIX_KEY", default="pix@plugmessage.local")
 BILLING_PIX_NAME = env("BILLING_PIX_NAME", default="PlugMessage")
 BILLING_PIX_CITY = env("BILLING_PIX_CITY", default="Sao Paulo")
+# The smallest amount a boleto is issued for (Asaas's minimum, R$ 5,00): a
+# month below it is not charged, its total goes on the next month's invoice.
+BILLING_MIN_CHARGE_CENTS = env.int("BILLING_MIN_CHARGE_CENTS", default=500)
 
 # Webhooks. Loopback receivers (and plain http) are for `make run` and the
 # tests only: off by default, so production never posts inside its network.

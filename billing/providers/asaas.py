@@ -133,15 +133,31 @@ class AsaasProvider(PaymentProvider):
                 "interest": {"value": request.monthly_interest_basis_points / 100},
             },
         )
-        payment_id = payment["id"]
         try:
-            line = self._request("GET", f"/payments/{payment_id}/identificationField")
-            qr = self._request("GET", f"/payments/{payment_id}/pixQrCode")
+            return self._issued(payment)
         except ProviderError:
             # Do not leave a payment behind that we never recorded.
             with contextlib.suppress(ProviderError):
-                self.charge_cancel(payment_id)
+                self.charge_cancel(payment["id"])
             raise
+
+    def charge_find(self, reference: str) -> IssuedCharge | None:
+        """Asaas keeps our reference as the payment's externalReference; a
+        deleted payment is not listed unless asked for, and is skipped."""
+        found = self._request(
+            "GET", "/payments", params={"externalReference": reference}
+        )
+        for payment in found.get("data") or []:
+            if not payment.get("deleted") and payment.get("externalReference") == (
+                reference
+            ):
+                return self._issued(payment)
+        return None
+
+    def _issued(self, payment: dict) -> IssuedCharge:
+        payment_id = payment["id"]
+        line = self._request("GET", f"/payments/{payment_id}/identificationField")
+        qr = self._request("GET", f"/payments/{payment_id}/pixQrCode")
         return IssuedCharge(
             provider_ref=payment_id,
             barcode=line["barCode"],

@@ -103,9 +103,18 @@ class PaymentProvider:
         raise NotImplementedError
 
     def charge_create(self, request: ChargeRequest) -> IssuedCharge:
+        """A new boleto and PIX charge carrying `request.reference`, which the
+        provider keeps and can be asked for (charge_find)."""
+        raise NotImplementedError
+
+    def charge_find(self, reference: str) -> IssuedCharge | None:
+        """The live (not cancelled) charge created with `reference`, or None:
+        after a crash, what tells whether the provider already made it."""
         raise NotImplementedError
 
     def charge_cancel(self, provider_ref: str) -> None:
+        """Cancel a charge so that it can no longer be paid; cancelling one
+        already cancelled or unknown is not an error."""
         raise NotImplementedError
 
     def notification_parse(

@@ -1,6 +1,10 @@
 """The built-in payment provider: issues boletos and PIX charges locally,
 with a fictitious bank code, so nothing can actually be paid. Payments are
-recorded by staff in the admin or, with DEBUG on, by "Simular pagamento"."""
+recorded by staff in the admin or, with DEBUG on, by "Simular pagamento".
+
+Like a real provider it keeps a book of what it issued (its own table, in
+the same database): a charge can be found again by the reference it was
+created with, and a cancelled one can no longer be paid."""
 
 import json
 import secrets
@@ -8,8 +12,11 @@ from collections.abc import Mapping
 from datetime import date
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from billing import boleto, pix
+from billing import boleto, dates, pix
+from billing.models import SimulatedProviderCharge
 from billing.providers.base import (
     ChargeRequest,
     IssuedCharge,
@@ -17,6 +24,7 @@ from billing.providers.base import (
     Payer,
     PaymentNotice,
     PaymentProvider,
+    ProviderError,
     notice_check,
     notification_token_check,
 )
@@ -49,16 +57,51 @@ class SimulatedProvider(PaymentProvider):
             amount_cents=request.amount_cents,
             txid=request.reference,
         )
-        return IssuedCharge(
+        # Like Asaas, a second request with the same reference makes a second
+        # charge: finding the first is the caller's job (charge_find).
+        kept = SimulatedProviderCharge.objects.create(
+            reference=request.reference,
             provider_ref=f"sim_{nosso_numero}",
+            amount_cents=request.amount_cents,
+            due_date=request.due_date,
             barcode=built.barcode,
             linha_digitavel=built.linha_digitavel,
             nosso_numero=nosso_numero,
             pix_payload=payload,
         )
+        return _issued(kept)
+
+    def charge_find(self, reference: str) -> IssuedCharge | None:
+        kept = SimulatedProviderCharge.objects.filter(
+            reference=reference, cancelled_at__isnull=True
+        ).first()
+        return _issued(kept) if kept else None
 
     def charge_cancel(self, provider_ref: str) -> None:
-        return None
+        SimulatedProviderCharge.objects.filter(
+            provider_ref=provider_ref, cancelled_at__isnull=True
+        ).update(cancelled_at=timezone.now())
+
+    def payment_simulate(
+        self, provider_ref: str, *, amount_cents: int, method: str, notice_ref: str
+    ) -> PaymentNotice:
+        """What the simulated bank reports when a boleto or PIX charge is
+        paid ("Simular pagamento"). A cancelled charge cannot be paid: the
+        bank refuses it (ProviderError), as a real one would."""
+        if self._cancelled(provider_ref):
+            raise ProviderError(_("Este boleto foi cancelado e não pode ser pago."))
+        return PaymentNotice(
+            notice_ref=notice_ref,
+            charge_ref=provider_ref,
+            paid_on=dates.today(),
+            amount_cents=amount_cents,
+            method=method,
+        )
+
+    def _cancelled(self, provider_ref: str) -> bool:
+        return SimulatedProviderCharge.objects.filter(
+            provider_ref=provider_ref, cancelled_at__isnull=False
+        ).exists()
 
     def notification_parse(
         self, headers: Mapping[str, str], body: bytes
@@ -79,4 +122,17 @@ class SimulatedProvider(PaymentProvider):
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotificationRefused("corpo inválido") from error
+        if self._cancelled(notice.charge_ref):
+            # No bank takes money for a cancelled boleto.
+            raise NotificationRefused("cobrança cancelada")
         return notice_check(notice)
+
+
+def _issued(kept: SimulatedProviderCharge) -> IssuedCharge:
+    return IssuedCharge(
+        provider_ref=kept.provider_ref,
+        barcode=kept.barcode,
+        linha_digitavel=kept.linha_digitavel,
+        nosso_numero=kept.nosso_numero,
+        pix_payload=kept.pix_payload,
+    )

@@ -16,6 +16,12 @@ def brl(cents: int | None) -> str:
 
 
 @register.filter
+def brl_abs(cents: int | None) -> str:
+    """The amount without its sign (a credit shown after a minus sign)."""
+    return brl(abs(int(cents))) if cents is not None else ""
+
+
+@register.filter
 def basis_points(value: int) -> str:
     """200 → "2", 150 → "1,5" (percent)."""
     whole, rest = divmod(int(value), 100)

@@ -147,24 +147,104 @@ def test_support_cannot_change_the_price_or_delete_invoices(staff_client, invoic
     assert Invoice.objects.filter(pk=invoice.pk).exists()
 
 
-def test_a_superuser_changes_the_price(client):
+def _plan_form(**values) -> dict:
+    return {
+        "name": "PlugMessage",
+        "monthly_price_cents": 12900,
+        "fine_basis_points": 200,
+        "monthly_interest_basis_points": 100,
+        "due_day": 10,
+        "is_current": "on",
+        **values,
+    }
+
+
+def test_a_superuser_changes_the_price_with_a_reason_and_it_is_audited(client):
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin_user)
     plan = Plan.objects.get(is_current=True)
+    url = reverse("admin:billing_plan_change", args=[plan.pk])
+
+    response = client.post(url, _plan_form(name="PlugMessage Pro", reason=" "))
+
+    # Refused, with everything typed kept.
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Informe o motivo: toda mudança de preço fica registrada." in body
+    assert 'value="12900"' in body and 'value="PlugMessage Pro"' in body
+    plan.refresh_from_db()
+    assert (plan.monthly_price_cents, plan.name) == (9900, "PlugMessage")
+    assert not AuditRecord.objects.exists()
+
+    response = client.post(
+        url, _plan_form(name="PlugMessage Pro", reason="Reajuste anual (IPCA)")
+    )
+
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.monthly_price_cents, plan.name) == (12900, "PlugMessage Pro")
+    record = AuditRecord.objects.get()
+    assert (record.actor, record.customer, record.action) == (
+        admin_user,
+        None,
+        "plan_price_set",
+    )
+    assert record.before == {"monthly_price_cents": 9900}
+    assert record.after == {"monthly_price_cents": 12900}
+    assert record.reason == "Reajuste anual (IPCA)"
+
+
+def test_other_plan_fields_change_without_a_reason_or_an_audit_record(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    plan = Plan.objects.get(is_current=True)
     response = client.post(
         reverse("admin:billing_plan_change", args=[plan.pk]),
-        {
-            "name": "PlugMessage",
-            "monthly_price_cents": 12900,
-            "fine_basis_points": 200,
-            "monthly_interest_basis_points": 100,
-            "due_day": 10,
-            "is_current": "on",
-        },
+        _plan_form(monthly_price_cents=9900, due_day=15),
+    )
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.due_day, plan.monthly_price_cents) == (15, 9900)
+    assert not AuditRecord.objects.exists()
+
+
+def test_the_audit_trail_lists_a_price_change_with_no_customer(client):
+    from billing import services
+
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    services.plan_price_set(
+        plan=Plan.objects.get(is_current=True),
+        monthly_price_cents=10900,
+        actor=admin_user,
+        reason="Reajuste",
+    )
+    client.force_login(admin_user)
+    body = client.get(reverse("admin:accounts_auditrecord_changelist")).content
+    assert "plan_price_set" in body.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_price_change_commits_with_its_audit_record_on_postgresql(client):
+    if connection.vendor != "postgresql":
+        pytest.skip(LOCKS_ON_POSTGRESQL)
+    from django.core.exceptions import ValidationError
+
+    from billing import services
+
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    plan = services.plan_current()
+    with pytest.raises(ValidationError):
+        services.plan_price_set(
+            plan=plan, monthly_price_cents=1, actor=admin_user, reason=""
+        )
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:billing_plan_change", args=[plan.pk]),
+        _plan_form(reason="Reajuste anual"),
     )
     assert response.status_code == 302
     plan.refresh_from_db()
     assert plan.monthly_price_cents == 12900
+    assert AuditRecord.objects.get().after == {"monthly_price_cents": 12900}
 
 
 def test_customers_cannot_open_the_billing_admin(owner_client, invoice):
