@@ -11,14 +11,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditRecord
-from billing.models import Invoice, Payment
-from instances.models import Instance, InstanceEvent
 from plugmessage.admin import ReadOnlyInlineMixin
-from support import services
+from support import selectors, services
 from support.models import Customer, Ticket, TicketAttachment, TicketMessage
 from support.views import attachment_response
-from webhooks.models import WebhookEndpoint
 
 
 class TicketMessageInline(ReadOnlyInlineMixin, admin.StackedInline):
@@ -189,38 +185,11 @@ class CustomerAdmin(admin.ModelAdmin):
         customer = self.get_object(request, object_id)
         if customer is None:
             raise Http404
-        instances = list(
-            Instance.objects.filter(owner=customer).order_by("-created_at")
-        )
-        for instance in instances:
-            instance.last_events = list(
-                InstanceEvent.objects.filter(instance=instance).order_by(
-                    "-created_at", "-id"
-                )[:3]
-            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Cliente: %(email)s") % {"email": customer.email},
             "customer": customer,
-            "verified": customer.emailaddress_set.filter(verified=True).exists(),
-            "instances": instances,
-            "invoices": Invoice.objects.filter(account=customer).order_by("-period")[
-                :24
-            ],
-            "payments": Payment.objects.filter(invoice__account=customer)
-            .select_related("invoice")
-            .order_by("-paid_on")[:24],
-            "tickets": Ticket.objects.filter(account=customer).order_by("-updated_at")[
-                :24
-            ],
-            "failing_endpoints": WebhookEndpoint.objects.filter(
-                instance__owner=customer
-            )
-            .exclude(failing_since__isnull=True, disabled_at__isnull=True)
-            .select_related("instance"),
-            "audit": AuditRecord.objects.filter(customer=customer).select_related(
-                "actor"
-            )[:50],
+            "c360": selectors.customer_360(customer),
         }
         return TemplateResponse(request, "admin/support/customer_360.html", context)
