@@ -57,10 +57,25 @@ class TicketAdminForm(forms.ModelForm):
         required=False,
         help_text=_("O cliente é avisado por e-mail e pode reabrir respondendo."),
     )
+    reason = forms.CharField(
+        label=_("Motivo da alteração"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Obrigatório ao mudar o responsável; fica no histórico."),
+    )
 
     class Meta:
         model = Ticket
         fields = ["assigned_to"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "assigned_to" in self.changed_data and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason",
+                _("Informe o motivo: toda mudança feita pela equipe fica registrada."),
+            )
+        return cleaned
 
 
 @admin.register(Ticket)
@@ -89,6 +104,7 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
         "waiting_since",
         "assigned_to",
+        "reason",
         "reply",
         "resolve",
     )
@@ -125,7 +141,15 @@ class TicketAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj: Ticket, form, change) -> None:
-        Ticket.objects.filter(pk=obj.pk).update(assigned_to=obj.assigned_to)
+        # The assignee is the one field saved from the form, audited with its
+        # reason; a reply and the resolution go through their services.
+        if "assigned_to" in form.changed_data:
+            services.ticket_assign(
+                ticket=obj,
+                assigned_to=form.cleaned_data["assigned_to"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
         replied = bool(form.cleaned_data.get("reply", "").strip())
         if replied:
             services.ticket_reply(
