@@ -25,8 +25,9 @@ from instances.engines.base import (
     EngineError,
     EngineSession,
     EngineUnavailable,
-    EngineUnsupported,
     OutgoingMessage,
+    engine_error_detail,
+    engine_error_text,
 )
 from instances.models import (
     MEDIA_KINDS,
@@ -450,7 +451,9 @@ def messages_send(*, message_ids: list) -> list[Message]:
                     break
                 if isinstance(result, EngineError):
                     _status_set(
-                        message, MessageStatus.FAILED, error=_engine_reason(result)
+                        message,
+                        MessageStatus.FAILED,
+                        error=_engine_reason(message, result),
                     )
                 else:
                     message.engine_message_id = result
@@ -503,7 +506,9 @@ def _engine_prepare(engine, message: Message, claim: str) -> OutgoingMessage | N
         except EngineUnavailable:
             raise
         except EngineError as error:
-            _status_set(message, MessageStatus.FAILED, error=_engine_reason(error))
+            _status_set(
+                message, MessageStatus.FAILED, error=_engine_reason(message, error)
+            )
         return None
     return _outgoing(message)
 
@@ -571,10 +576,14 @@ def message_event_data(message: Message, *, with_content: bool = True) -> dict:
     return data
 
 
-def _engine_reason(error: EngineError) -> str:
-    if isinstance(error, EngineUnsupported):
-        return _("O motor do WhatsApp em uso não envia este tipo de mensagem.")
-    return str(error)[:300]
+def _engine_reason(message: Message, error: EngineError) -> str:
+    """The Portuguese sentence a message failed by the engine keeps in its
+    `error` (the panel, the API and the webhooks show it); the engine's own
+    text goes to the log for staff, numbers masked."""
+    logger.warning(
+        "message %s refused by the engine: %s", message.pk, engine_error_detail(error)
+    )
+    return engine_error_text(error, sending=True)
 
 
 def _media_fetch(message: Message) -> MediaFile:
@@ -584,6 +593,8 @@ def _media_fetch(message: Message) -> MediaFile:
     try:
         fetched = url_fetch(message.media_url, max_bytes=media.MAX_BYTES[kind])
     except FetchFailed as error:
+        if error.detail:
+            logger.info("media of message %s not fetched: %s", message.pk, error.detail)
         raise media.MediaRefused(
             422,
             "media_fetch_failed",

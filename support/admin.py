@@ -11,14 +11,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditRecord
-from billing.models import Invoice, Payment
-from instances.models import Instance, InstanceEvent
 from plugmessage.admin import ReadOnlyInlineMixin
-from support import services
+from support import selectors, services
 from support.models import Customer, Ticket, TicketAttachment, TicketMessage
 from support.views import attachment_response
-from webhooks.models import WebhookEndpoint
 
 
 class TicketMessageInline(ReadOnlyInlineMixin, admin.StackedInline):
@@ -61,10 +57,25 @@ class TicketAdminForm(forms.ModelForm):
         required=False,
         help_text=_("O cliente é avisado por e-mail e pode reabrir respondendo."),
     )
+    reason = forms.CharField(
+        label=_("Motivo da alteração"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Obrigatório ao mudar o responsável; fica no histórico."),
+    )
 
     class Meta:
         model = Ticket
         fields = ["assigned_to"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "assigned_to" in self.changed_data and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason",
+                _("Informe o motivo: toda mudança feita pela equipe fica registrada."),
+            )
+        return cleaned
 
 
 @admin.register(Ticket)
@@ -93,6 +104,7 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
         "waiting_since",
         "assigned_to",
+        "reason",
         "reply",
         "resolve",
     )
@@ -129,7 +141,15 @@ class TicketAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj: Ticket, form, change) -> None:
-        Ticket.objects.filter(pk=obj.pk).update(assigned_to=obj.assigned_to)
+        # The assignee is the one field saved from the form, audited with its
+        # reason; a reply and the resolution go through their services.
+        if "assigned_to" in form.changed_data:
+            services.ticket_assign(
+                ticket=obj,
+                assigned_to=form.cleaned_data["assigned_to"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
         replied = bool(form.cleaned_data.get("reply", "").strip())
         if replied:
             services.ticket_reply(
@@ -189,38 +209,11 @@ class CustomerAdmin(admin.ModelAdmin):
         customer = self.get_object(request, object_id)
         if customer is None:
             raise Http404
-        instances = list(
-            Instance.objects.filter(owner=customer).order_by("-created_at")
-        )
-        for instance in instances:
-            instance.last_events = list(
-                InstanceEvent.objects.filter(instance=instance).order_by(
-                    "-created_at", "-id"
-                )[:3]
-            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Cliente: %(email)s") % {"email": customer.email},
             "customer": customer,
-            "verified": customer.emailaddress_set.filter(verified=True).exists(),
-            "instances": instances,
-            "invoices": Invoice.objects.filter(account=customer).order_by("-period")[
-                :24
-            ],
-            "payments": Payment.objects.filter(invoice__account=customer)
-            .select_related("invoice")
-            .order_by("-paid_on")[:24],
-            "tickets": Ticket.objects.filter(account=customer).order_by("-updated_at")[
-                :24
-            ],
-            "failing_endpoints": WebhookEndpoint.objects.filter(
-                instance__owner=customer
-            )
-            .exclude(failing_since__isnull=True, disabled_at__isnull=True)
-            .select_related("instance"),
-            "audit": AuditRecord.objects.filter(customer=customer).select_related(
-                "actor"
-            )[:50],
+            "c360": selectors.customer_360(customer),
         }
         return TemplateResponse(request, "admin/support/customer_360.html", context)

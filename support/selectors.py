@@ -2,14 +2,19 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import AuditRecord, User
+from billing import dates as billing_dates
+from billing import selectors as billing_selectors
+from billing.models import Charge, ChargeStatus, Invoice, InvoiceStatus
 from instances import health
-from instances.models import Instance
+from instances import selectors as instance_selectors
+from instances.models import Instance, InstanceEvent
 from support.models import Ticket, TicketAttachment, TicketMessage
+from webhooks.models import WebhookEndpoint
 
 
 def tickets_for_user(user: User) -> QuerySet[Ticket]:
@@ -51,15 +56,29 @@ class PracticeCheck:
     url: str = ""  # where the panel lets the customer act on it
 
 
+def practices_for_user(user: User) -> list[tuple[Instance, list[PracticeCheck]]]:
+    """ "Boas práticas": the checklist of each of the customer's newest 20
+    instances, in one query whatever their number (each instance's
+    exclusion list is counted in it)."""
+    instances = instance_selectors.instance_list_for_user(user).annotate(
+        exclusion_count=Count("exclusions")
+    )[:20]
+    return [(instance, practices_for_instance(instance)) for instance in instances]
+
+
 def practices_for_instance(instance: Instance) -> list[PracticeCheck]:
-    """Which good practices an instance follows, as far as the panel knows."""
+    """Which good practices an instance follows, as far as the panel knows.
+    Counts its exclusion list unless the query already did
+    (`exclusion_count`, as practices_for_user does)."""
     words = [w for w in instance.opt_out_words.split(",") if w.strip()]
     day = health.warmup_day(instance)
     plan_days = len(instance.warmup_plan or [1])
     detail_url = reverse("instances:detail", args=[instance.pk])
     edit_url = reverse("instances:edit", args=[instance.pk])
     exclusions_url = reverse("instances:exclusions", args=[instance.pk])
-    excluded = instance.exclusions.count()
+    excluded = getattr(instance, "exclusion_count", None)
+    if excluded is None:
+        excluded = instance.exclusions.count()
     activated = instance.number_activated_at
     waited = health.waited_after_activation(instance)
     return [
@@ -138,3 +157,77 @@ def _profile_check(instance: Instance, edit_url: str) -> PracticeCheck:
         else _("Falta: %(parts)s.") % {"parts": ", ".join(missing)},
         edit_url + "#perfil",
     )
+
+
+@dataclass(frozen=True)
+class Customer360:
+    """Everything staff see about one account on its 360 page."""
+
+    verified: bool
+    instances: list[Instance]  # each with last_events, its newest 3
+    invoices: list[Invoice]  # each with overdue
+    payments: list
+    tickets: list[Ticket]
+    failing_endpoints: list[WebhookEndpoint]
+    audit: list[AuditRecord]
+
+
+CUSTOMER_360_ROWS = 24
+
+
+def customer_360(customer: User) -> Customer360:
+    """The 360 page's lists, in a fixed number of queries whatever the number
+    of instances, invoices, payments, tickets or records."""
+    latest_events = InstanceEvent.objects.order_by("-created_at", "-id")[:3]
+    invoices = list(
+        Invoice.objects.filter(account=customer)
+        .prefetch_related(
+            Prefetch(
+                "charges",
+                queryset=Charge.objects.filter(status=ChargeStatus.ACTIVE),
+                to_attr="active_charges",
+            )
+        )
+        .order_by("-period")[:CUSTOMER_360_ROWS]
+    )
+    today = billing_dates.today()
+    for invoice in invoices:
+        invoice.overdue = _invoice_overdue(invoice, today)
+    return Customer360(
+        verified=customer.emailaddress_set.filter(verified=True).exists(),
+        instances=list(
+            instance_selectors.instance_list_for_user(customer).prefetch_related(
+                Prefetch("events", queryset=latest_events, to_attr="last_events")
+            )
+        ),
+        invoices=invoices,
+        payments=list(
+            billing_selectors.payments_for_user(customer).order_by("-paid_on")[
+                :CUSTOMER_360_ROWS
+            ]
+        ),
+        tickets=list(
+            Ticket.objects.filter(account=customer).order_by("-updated_at")[
+                :CUSTOMER_360_ROWS
+            ]
+        ),
+        failing_endpoints=list(
+            WebhookEndpoint.objects.filter(instance__owner=customer)
+            .exclude(failing_since__isnull=True, disabled_at__isnull=True)
+            .select_related("instance")
+        ),
+        audit=list(
+            AuditRecord.objects.filter(customer=customer).select_related("actor")[:50]
+        ),
+    )
+
+
+def _invoice_overdue(invoice: Invoice, today) -> bool:
+    """Invoice.is_overdue read from the prefetched active charge: the
+    property asks the database once per invoice, which on a list is an N+1.
+    The same rule (open, and past the due date of its active boleto, or of
+    the invoice when it has none); a test holds the two together."""
+    if invoice.status != InvoiceStatus.OPEN:
+        return False
+    active = invoice.active_charges[0] if invoice.active_charges else None
+    return (active.due_date if active else invoice.due_date) < today

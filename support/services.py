@@ -1,4 +1,5 @@
-"""Support tickets: open, reply (customer or team), close, resolve, assign;
+"""Support tickets: open, reply (customer or team), close, resolve, assign
+(audited);
 attachments checked by their content; "Falar com Customer Success"."""
 
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import audit_record_create
 from instances.models import Instance
 from plugmessage.locks import lock_one
 from support.models import (
@@ -157,6 +159,39 @@ def ticket_reply(
         _email_later("customer_reply", message)
     ticket.save()
     return message
+
+
+def ticket_assign(
+    *, ticket: Ticket, assigned_to: User | None, actor: User, reason: str
+) -> Ticket:
+    """Staff hand a ticket to a team member (or to nobody). Atomic with its
+    audit record (who had it, who has it, who changed it and why), the
+    ticket locked while it is read and changed, so two staff changing it at
+    once are recorded one after the other, each with what it really
+    replaced. Giving it to whom it already has changes and records nothing.
+    Raises ValidationError for an empty reason or an assignee outside the
+    team."""
+    if not reason.strip():
+        raise ValidationError(_("Informe o motivo da alteração."))
+    if assigned_to is not None and not assigned_to.is_staff:
+        raise ValidationError(_("Só alguém da equipe pode ser o responsável."))
+    with transaction.atomic():
+        current = lock_one(Ticket, pk=ticket.pk)
+        if current.assigned_to_id == (assigned_to.pk if assigned_to else None):
+            return current
+        before = current.assigned_to.email if current.assigned_to_id else None
+        Ticket.objects.filter(pk=current.pk).update(assigned_to=assigned_to)
+        current.assigned_to = assigned_to
+        audit_record_create(
+            actor=actor,
+            customer=current.account,
+            action="ticket_assign",
+            target=f"{_('Chamado')} #{current.pk} {current.subject}",
+            before={"assigned_to": before},
+            after={"assigned_to": assigned_to.email if assigned_to else None},
+            reason=reason,
+        )
+    return current
 
 
 def ticket_close(*, ticket: Ticket, account: User) -> Ticket:

@@ -194,14 +194,8 @@ def help_centre(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def best_practices(request: HttpRequest) -> HttpResponse:
-    instances = instance_selectors.instance_list_for_user(request.user)[:20]
     return render(
         request,
         "support/best_practices.html",
-        {
-            "checklists": [
-                (instance, selectors.practices_for_instance(instance))
-                for instance in instances
-            ]
-        },
+        {"checklists": selectors.practices_for_user(request.user)},
     )

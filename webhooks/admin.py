@@ -29,7 +29,14 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
 
 class WebhookAttemptInline(ReadOnlyTabularInline):
     model = WebhookAttempt
-    fields = ("started_at", "status_code", "duration_ms", "error", "response_body")
+    fields = (
+        "started_at",
+        "status_code",
+        "duration_ms",
+        "error",
+        "error_detail",
+        "response_body",
+    )
     readonly_fields = fields
 
 

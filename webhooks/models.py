@@ -201,7 +201,10 @@ class WebhookAttempt(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     duration_ms = models.PositiveIntegerField(default=0)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What the customer's delivery log says, in Portuguese; the technical
+    # text behind it (httpx's exception, in English) is for staff only.
     error = models.CharField(max_length=300, blank=True)
+    error_detail = models.TextField(_("detalhe técnico do erro"), blank=True)
     response_body = models.TextField(blank=True)
 
     class Meta:

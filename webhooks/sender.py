@@ -39,11 +39,16 @@ class UnsafeURL(ValueError):
 
 @dataclass(frozen=True)
 class PostResult:
+    """What one post came to. `error` is a Portuguese sentence for the
+    customer's delivery log; `detail` is the technical text behind it
+    (httpx's, in English), for staff only."""
+
     status_code: int | None
     duration_ms: int
     body: str = ""
     error: str = ""
     retry_after: int | None = None
+    detail: str = ""
 
     @property
     def succeeded(self) -> bool:
@@ -178,6 +183,27 @@ def _retry_after(response: httpx.Response) -> int | None:
         return None
 
 
+def connect_failure_text(error: Exception) -> str:
+    """Why a connection could not be made, in the customer's words (httpx
+    says it in English, with errno numbers and OpenSSL's codes)."""
+    text = str(error).lower()
+    if "refused" in text:
+        return _("O servidor recusou a conexão.")
+    if "certificate" in text or "ssl" in text or "tls" in text:
+        return _(
+            "Não foi possível estabelecer a conexão segura: confira o certificado "
+            "TLS do servidor."
+        )
+    if "unreachable" in text or "no route" in text:
+        return _("O servidor está fora de alcance.")
+    return _("Não foi possível conectar ao servidor.")
+
+
+def technical_detail(error: Exception) -> str:
+    """The exception as staff read it: its class and its own text."""
+    return f"{error.__class__.__name__}: {error}"[:1000]
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
     """POST `body` to `url` after checking where it leads, taking at most
     TOTAL_SECONDS in all. Never raises for what the receiver does: every
@@ -264,11 +290,17 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
         except httpx.ConnectError as error:
             if address == addresses[-1]:
                 return PostResult(
-                    None, elapsed(), error=_("Falha ao conectar: %s") % str(error)[:200]
+                    None,
+                    elapsed(),
+                    error=connect_failure_text(error),
+                    detail=technical_detail(error),
                 )
         except httpx.HTTPError as error:
             return PostResult(
-                None, elapsed(), error=str(error)[:300] or error.__class__.__name__
+                None,
+                elapsed(),
+                error=_("A conexão com o servidor caiu antes da resposta."),
+                detail=technical_detail(error),
             )
     # Text for the log: PostgreSQL refuses NUL characters in text columns.
     text = (
@@ -295,7 +327,12 @@ FETCH_USER_AGENT = "PlugMessage-Media/1.0"
 
 
 class FetchFailed(Exception):
-    """A URL could not be fetched; the message is for the customer."""
+    """A URL could not be fetched; the message is a Portuguese sentence for
+    the customer, `detail` the technical text behind it (for the logs)."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -324,7 +361,7 @@ def fetch(url: str, *, max_bytes: int, deadline: float = FETCH_SECONDS) -> Fetch
     bracketed = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
     host_header = bracketed if parts.port is None else f"{bracketed}:{parts.port}"
     extensions = {"sni_hostname": ascii_host} if parts.scheme == "https" else {}
-    last_error = _("Falha ao conectar.")
+    last_error = FetchFailed(_("Não foi possível conectar ao servidor."))
     for address in addresses:
         literal = f"[{address}]" if address.version == 6 else str(address)
         target = urlunsplit(
@@ -342,15 +379,19 @@ def fetch(url: str, *, max_bytes: int, deadline: float = FETCH_SECONDS) -> Fetch
         except httpx.TimeoutException as error:
             raise FetchFailed(_("Tempo esgotado ao baixar a mídia.")) from error
         except httpx.ConnectError as error:
-            last_error = _("Falha ao conectar: %s") % str(error)[:200]
+            last_error = FetchFailed(
+                connect_failure_text(error), detail=technical_detail(error)
+            )
             continue
         except httpx.HTTPError as error:
-            raise FetchFailed(str(error)[:300] or error.__class__.__name__) from error
+            raise FetchFailed(
+                _("A conexão caiu ao baixar a mídia."), detail=technical_detail(error)
+            ) from error
         try:
             return _fetched(response, parts, max_bytes, started, deadline)
         finally:
             response.close()
-    raise FetchFailed(last_error)
+    raise last_error
 
 
 def _fetched(response, parts, max_bytes: int, started: float, deadline: float):
@@ -376,7 +417,9 @@ def _fetched(response, parts, max_bytes: int, started: float, deadline: float):
             if time.monotonic() - started > deadline:
                 raise FetchFailed(_("Tempo esgotado ao baixar a mídia."))
     except httpx.HTTPError as error:
-        raise FetchFailed(_("A conexão caiu ao baixar a mídia.")) from error
+        raise FetchFailed(
+            _("A conexão caiu ao baixar a mídia."), detail=technical_detail(error)
+        ) from error
     name = (parts.path or "").rstrip("/").rsplit("/", 1)[-1][:200]
     return Fetched(
         data=data,

@@ -425,7 +425,10 @@ def _post_one(job: tuple, attempt: WebhookAttempt, started: dict, index: int) ->
     except Exception as error:  # noqa: BLE001 - recorded on the attempt
         logger.exception("webhook delivery %s failed before an answer", delivery.pk)
         result = sender.PostResult(
-            None, 0, error=f"{error.__class__.__name__}: {error}"[:300]
+            None,
+            0,
+            error=_("Erro interno da PlugMessage ao enviar."),
+            detail=sender.technical_detail(error),
         )
     return delivery, attempt, result
 
@@ -535,6 +538,7 @@ def _attempt_fill(attempt: WebhookAttempt, result: sender.PostResult) -> None:
     attempt.duration_ms = result.duration_ms
     attempt.status_code = result.status_code
     attempt.error = result.error[:300]
+    attempt.error_detail = result.detail
     attempt.response_body = result.body
 
 

@@ -131,19 +131,86 @@ def error_response(
 
 @api.exception_handler(NinjaValidationError)
 def _invalid_request(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
-    fields = ", ".join(
-        str(e.get("loc", ["?"])[-1]) for e in error.errors if isinstance(e, dict)
+    """django-ninja (pydantic) says what is wrong in English, naming type
+    tags ("str", "int") as if they were fields: the answer names the field
+    the client sent and says, in Portuguese, what it must be."""
+    problems = list(
+        dict.fromkeys(
+            invalid_field_text(e) for e in error.errors if isinstance(e, dict)
+        )
     )
     return error_response(
         request,
         422,
         "invalid_request",
-        _("Pedido inválido: confira %(fields)s.") % {"fields": fields or _("o corpo")},
+        _("Pedido inválido: %(problems)s.")
+        % {"problems": "; ".join(problems) or _("o corpo deve ser um objeto JSON")},
     )
+
+
+# Where django-ninja says a value came from, before the parameter's name.
+_SOURCES = ("body", "query", "path", "header", "cookie", "form", "file")
+
+
+def invalid_field_text(error: dict) -> str:
+    """One validation error of django-ninja as a Portuguese phrase: the field
+    as the client wrote it (its top-level name, as the docs list it) and
+    what it must be."""
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and loc[0] in _SOURCES:
+        # The body is (body, parameter, field, ...); the others (source, field).
+        loc = loc[2:] if loc[0] == "body" else loc[1:]
+    if not loc:
+        return _("o corpo deve ser um objeto JSON")
+    field = loc[0]
+    if len(loc) > 1 and not loc[1].isdigit():
+        # One error per type a field may have ("str", "int"): say it once.
+        return _("%(field)s tem um tipo de valor não aceito") % {"field": field}
+    kind = str(error.get("type", ""))
+    context = error.get("ctx") or {}
+    if kind == "missing":
+        return _("informe %(field)s") % {"field": field}
+    if kind in ("extra_forbidden",):
+        return _("%(field)s não é aceito") % {"field": field}
+    bound = next(
+        (context[key] for key in ("le", "lt", "ge", "gt") if key in context), None
+    )
+    if bound is not None:
+        bound = int(bound) if float(bound).is_integer() else bound
+    phrase = {
+        "string_type": _("%(field)s deve ser um texto"),
+        "int_type": _("%(field)s deve ser um número inteiro"),
+        "int_parsing": _("%(field)s deve ser um número inteiro"),
+        "int_from_float": _("%(field)s deve ser um número inteiro"),
+        "float_type": _("%(field)s deve ser um número"),
+        "float_parsing": _("%(field)s deve ser um número"),
+        "bool_type": _("%(field)s deve ser true ou false"),
+        "bool_parsing": _("%(field)s deve ser true ou false"),
+        "list_type": _("%(field)s deve ser uma lista"),
+        "dict_type": _("%(field)s deve ser um objeto"),
+        "model_type": _("%(field)s deve ser um objeto"),
+        "model_attributes_type": _("%(field)s deve ser um objeto"),
+        "uuid_type": _("%(field)s deve ser um UUID"),
+        "uuid_parsing": _("%(field)s deve ser um UUID"),
+        "less_than_equal": _("%(field)s deve ser no máximo %(bound)s"),
+        "less_than": _("%(field)s deve ser menor que %(bound)s"),
+        "greater_than_equal": _("%(field)s deve ser no mínimo %(bound)s"),
+        "greater_than": _("%(field)s deve ser maior que %(bound)s"),
+        "string_too_long": _("%(field)s passa do tamanho máximo"),
+        "string_too_short": _("%(field)s está curto demais"),
+        "too_long": _("%(field)s tem itens demais"),
+        "too_short": _("%(field)s tem itens de menos"),
+        "string_pattern_mismatch": _("%(field)s está em um formato inválido"),
+        "literal_error": _("%(field)s tem um valor não aceito"),
+        "enum": _("%(field)s tem um valor não aceito"),
+    }.get(kind, _("confira %(field)s"))
+    return phrase % {"field": field, "bound": bound}
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    """django-ninja's own HTTP errors, whose texts are English ("CSRF check
+    Failed", "Unauthorized"), in the API's shape and in Portuguese."""
     if error.status_code == 400:
         return error_response(
             request,
@@ -151,7 +218,14 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
             "invalid_request",
             _("Pedido inválido: o corpo deve ser JSON."),
         )
-    return error_response(request, error.status_code, "error", str(error))
+    logger.info("API answered %s: %s", error.status_code, error)
+    return error_response(
+        request,
+        error.status_code,
+        "error",
+        _("O pedido não pôde ser atendido (HTTP %(status)d).")
+        % {"status": error.status_code},
+    )
 
 
 @api.exception_handler(RequestDataTooBig)

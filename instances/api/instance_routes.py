@@ -3,6 +3,7 @@ restart, device, profile and whether a number has WhatsApp."""
 
 import base64
 import io
+import logging
 from datetime import datetime
 from uuid import UUID
 
@@ -21,12 +22,19 @@ from instances.api.core import (
     invalid_phone,
     is_token_route,
 )
-from instances.engines.base import Device, EngineError, EngineUnavailable
+from instances.engines.base import (
+    Device,
+    EngineError,
+    EngineUnavailable,
+    engine_error_detail,
+    engine_error_text,
+)
 from instances.models import Instance, InstanceState
 from instances.phones import phone_to_e164
 from instances.qr import qr_svg
 
 TAG = "Instância"
+logger = logging.getLogger(__name__)
 
 
 def engine_unavailable(error: Exception) -> ApiError:
@@ -42,11 +50,8 @@ def engine_call(call, *args, **kwargs):
     except EngineUnavailable as error:
         raise engine_unavailable(error) from error
     except EngineError as error:
-        raise ApiError(
-            409,
-            "engine_refused",
-            _("O WhatsApp recusou o pedido: %(reason)s") % {"reason": error},
-        ) from error
+        logger.info("engine refused %s: %s", call.__name__, engine_error_detail(error))
+        raise ApiError(409, "engine_refused", engine_error_text(error)) from error
 
 
 def must_be_connected(instance: Instance) -> None:

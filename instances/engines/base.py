@@ -9,9 +9,12 @@ that `instances.services.engine_events_apply` turns into changes.
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
+
+from django.utils.translation import gettext as _
 
 # How WhatsApp's pairing behaves: the first QR code lives about a minute, each
 # next one about 20 s, and it gives up after six.
@@ -23,7 +26,9 @@ ENGINE_EVENTS_HEADER = "X-PlugMessage-Secret"
 
 
 class EngineError(Exception):
-    """The engine answered, but refused or failed the request."""
+    """The engine answered, but refused or failed the request. Its text is
+    the engine's own (often English, sometimes with a number in it): for the
+    logs; a customer reads `engine_error_text(error)` instead."""
 
 
 class EngineUnavailable(EngineError):
@@ -34,12 +39,49 @@ class EngineRefused(EngineError):
     """The (simulated) phone refused: an expired code, another number."""
 
 
+class EngineNotOnWhatsApp(EngineRefused):
+    """The number a message was sent to has no WhatsApp account."""
+
+
+class EngineNotConnected(EngineError):
+    """The engine has no open session for the instance."""
+
+
 class EngineUnsupported(EngineError):
     """The engine chosen by settings cannot do this."""
 
     def __init__(self, engine: str, capability: str):
         super().__init__(f"the {engine} engine does not support {capability}")
         self.capability = capability
+
+
+def engine_error_text(error: EngineError, *, sending: bool = False) -> str:
+    """What a customer reads for an engine's error, in Portuguese: the
+    panel, the API and webhooks never show the engine's own text.
+    `sending`: the error failed a message (not another request)."""
+    if isinstance(error, EngineNotOnWhatsApp):
+        return _("Este número não tem WhatsApp.")
+    if isinstance(error, EngineNotConnected):
+        return _("A instância não está conectada ao WhatsApp.")
+    if isinstance(error, EngineUnavailable):
+        return _("O serviço do WhatsApp não respondeu. Tente de novo em instantes.")
+    if isinstance(error, EngineUnsupported):
+        if sending:
+            return _("O motor do WhatsApp em uso não envia este tipo de mensagem.")
+        return _("O motor do WhatsApp em uso não oferece este recurso.")
+    if sending:
+        return _("O WhatsApp recusou esta mensagem.")
+    return _("O WhatsApp recusou o pedido.")
+
+
+# A phone number (or a WhatsApp id) in an engine's text: personal data.
+_LONG_NUMBER = re.compile(r"\d{8,}")
+
+
+def engine_error_detail(error: EngineError) -> str:
+    """The engine's own text of an error, for the logs (staff read it
+    there), with phone numbers masked."""
+    return _LONG_NUMBER.sub("[…]", f"{error.__class__.__name__}: {error}")[:500]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ from instances.engines.base import (
     Engine,
     EngineError,
     EngineEvent,
+    EngineNotConnected,
+    EngineNotOnWhatsApp,
     EngineSession,
     EngineUnavailable,
     EngineUnsupported,
@@ -148,6 +150,16 @@ def _message(body) -> str:
     if message is None:
         message = body.get("message", "")
     return _flatten(message)[:200]
+
+
+def _not_on_whatsapp(body) -> bool:
+    """Whether Evolution refused a send because the number has no WhatsApp
+    (its answer lists the number with exists: false)."""
+    response = body.get("response") if isinstance(body, dict) else None
+    message = response.get("message") if isinstance(response, dict) else None
+    return isinstance(message, list) and any(
+        isinstance(part, dict) and part.get("exists") is False for part in message
+    )
 
 
 def _flatten(message) -> str:
@@ -271,7 +283,12 @@ class EvolutionEngine(Engine):
         if response.status_code == 403 and "already in use" in _message(body):
             raise EvolutionNameInUse(_message(body))
         if response.status_code >= 400:
-            raise EngineError(f"Evolution {response.status_code}: {_message(body)}")
+            text = f"Evolution {response.status_code}: {_message(body)}"
+            if _not_on_whatsapp(body):
+                raise EngineNotOnWhatsApp(text)
+            if "not connected" in text.lower():
+                raise EngineNotConnected(text)
+            raise EngineError(text)
         if not isinstance(body, dict | list):
             raise EngineError(
                 f"Evolution answered something that is not JSON: {body!r:.200}"
@@ -707,7 +724,7 @@ class EvolutionEngine(Engine):
         if row is None:
             raise EngineError("Evolution does not know this instance")
         if row.get("connectionStatus") != "open":
-            raise EngineError("session is not open")
+            raise EngineNotConnected("session is not open")
         phone = _digits(row.get("ownerJid") or "")
         profile = (
             self._call(session, "POST", "chat/fetchProfile", json={"number": phone})

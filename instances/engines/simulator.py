@@ -23,6 +23,8 @@ from instances.engines.base import (
     Engine,
     EngineError,
     EngineEvent,
+    EngineNotConnected,
+    EngineNotOnWhatsApp,
     EngineRefused,
     EngineSession,
     OutgoingMessage,
@@ -126,12 +128,12 @@ class SimulatorEngine(Engine):
         batch in one write. The same message handed over twice is kept once
         (its id is unique)."""
         if self.session_state(session) != "open":
-            return [EngineError("session is not open") for _message in messages]
+            return [EngineNotConnected("session is not open") for _message in messages]
         results: list = []
         rows = []
         for message in messages:
             if not self.number_exists(message.to):
-                results.append(EngineRefused("Phone number does not exist"))
+                results.append(EngineNotOnWhatsApp("Phone number does not exist"))
                 continue
             message_id = message.message_id or f"SIM{secrets.token_hex(8).upper()}"
             rows.append(self._outgoing_row(session, message, message_id))
@@ -181,7 +183,7 @@ class SimulatorEngine(Engine):
         self, session: EngineSession, *, to: str, presence: str, seconds: int
     ) -> None:
         if self.session_state(session) != "open":
-            raise EngineError("session is not open")
+            raise EngineNotConnected("session is not open")
         SimulatedSession.objects.filter(engine_ref=session.engine_ref).update(
             presence={
                 "to": to,
@@ -192,13 +194,13 @@ class SimulatorEngine(Engine):
 
     def phone_exists(self, session: EngineSession, *, phone: str) -> tuple[bool, str]:
         if self.session_state(session) != "open":
-            raise EngineError("session is not open")
+            raise EngineNotConnected("session is not open")
         exists = self.number_exists(phone)
         return exists, (f"{int(phone.lstrip('+')) % 10**14}@lid" if exists else "")
 
     def message_read(self, session: EngineSession, *, phone: str, message_id: str):
         if self.session_state(session) != "open":
-            raise EngineError("session is not open")
+            raise EngineNotConnected("session is not open")
         SimulatedMessage.objects.filter(
             engine_ref=session.engine_ref, message_id=message_id, inbound=True
         ).update(status="read")
@@ -207,7 +209,7 @@ class SimulatorEngine(Engine):
         self, session: EngineSession, *, phone: str, message_id: str, from_me: bool
     ) -> None:
         if self.session_state(session) != "open":
-            raise EngineError("session is not open")
+            raise EngineNotConnected("session is not open")
         SimulatedMessage.objects.filter(
             engine_ref=session.engine_ref, message_id=message_id, inbound=not from_me
         ).update(status="deleted")
@@ -217,7 +219,7 @@ class SimulatorEngine(Engine):
             engine_ref=session.engine_ref, status=Status.OPEN
         ).first()
         if row is None:
-            raise EngineError("session is not open")
+            raise EngineNotConnected("session is not open")
         row.profile = {**row.profile, **changes}
         row.save(update_fields=["profile"])
 
@@ -237,7 +239,7 @@ class SimulatorEngine(Engine):
             engine_ref=session.engine_ref, status=Status.OPEN
         ).first()
         if row is None:
-            raise EngineError("session is not open")
+            raise EngineNotConnected("session is not open")
         return Device(
             phone=row.phone_number,
             name=row.profile.get("name", ""),
@@ -249,7 +251,7 @@ class SimulatorEngine(Engine):
 
     def session_restart(self, session: EngineSession) -> None:
         if self.session_state(session) != "open":
-            raise EngineError("session is not open")
+            raise EngineNotConnected("session is not open")
 
     def tick(self) -> list[EngineEvent]:
         """Rotate the QR code of every pending session whose code expired, give

@@ -15,6 +15,7 @@ from instances import messaging, services
 from instances.engines import evolution as evolution_module
 from instances.engines.base import (
     EngineError,
+    EngineNotOnWhatsApp,
     EngineSession,
     EngineUnavailable,
     EngineUnsupported,
@@ -804,7 +805,7 @@ def test_a_reaction_without_its_message_is_an_error(evolution, engine):
     [
         (
             httpx.Response(400, json=fixture("error_400_not_on_whatsapp")),
-            EngineError,
+            EngineNotOnWhatsApp,
             "the number 5511900000000 is not on WhatsApp",
         ),
         (

@@ -87,6 +87,7 @@ def test_staff_reply_assign_and_resolve_from_the_ticket_page(
             {
                 **_inline(ticket),
                 "assigned_to": str(staff.pk),
+                "reason": "Fico com este chamado",
                 "reply": "Verifique o certificado.",
             },
         )

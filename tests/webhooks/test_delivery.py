@@ -119,13 +119,17 @@ def test_a_timeout_is_a_failure(emit, receiver, monkeypatch):
     assert delivery.status == DeliveryStatus.PENDING
 
 
-def test_a_refused_connection_is_a_failure(emit, receiver):
+def test_a_refused_connection_is_a_failure_said_in_portuguese(emit, receiver):
     receiver.close()
     delivery = emit()
 
     attempt = delivery.attempts.get()
     assert attempt.status_code is None
-    assert "Falha ao conectar" in attempt.error
+    # The customer reads a sentence; httpx's "[Errno 111] Connection
+    # refused" is kept for staff.
+    assert attempt.error == "O servidor recusou a conexão."
+    assert "Connection refused" in attempt.error_detail
+    assert "ConnectError" in attempt.error_detail
 
 
 def test_only_the_first_kilobyte_of_a_huge_answer_is_read(emit, receiver):
@@ -245,7 +249,9 @@ def test_an_unexpected_error_on_one_post_does_not_lose_its_batch(
     statuses = sorted(WebhookDelivery.objects.values_list("status", "attempt_count"))
     assert statuses.count((DeliveryStatus.SUCCEEDED, 1)) == 2
     assert (DeliveryStatus.PENDING, 1) in statuses
-    assert "RuntimeError" in WebhookAttempt.objects.get(status_code__isnull=True).error
+    failed = WebhookAttempt.objects.get(status_code__isnull=True)
+    assert failed.error == "Erro interno da PlugMessage ao enviar."
+    assert failed.error_detail == "RuntimeError: boom"
 
 
 def test_a_runner_that_lost_its_lease_does_not_overwrite_the_new_holder(emit, receiver):

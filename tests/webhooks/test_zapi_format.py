@@ -581,7 +581,9 @@ def test_a_failed_send_is_a_delivery_callback_with_the_error_on_the_delivery_url
         "momment": NOW_MS,
         "error": message.error,
     }
-    assert "Phone number does not exist" in event.payload["error"]
+    # The simulator says "Phone number does not exist"; the customer reads
+    # it in Portuguese.
+    assert event.payload["error"] == "Este número não tem WhatsApp."
     assert WebhookDelivery.objects.get(event=event).endpoint.kind == "message.sent"
 
 
