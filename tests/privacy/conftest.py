@@ -67,7 +67,7 @@ def delivered(instance, *, status=DeliveryStatus.SUCCEEDED, data=None):
     event = WebhookEvent.objects.create(
         instance=instance,
         kind=EventKind.MESSAGE_RECEIVED,
-        payload={"data": data or {"phone": CONTACT, "text": "Quero cancelar"}},
+        payload={"data": data or {"from": CONTACT, "text": "Quero cancelar"}},
     )
     delivery = WebhookDelivery.objects.create(
         event=event, endpoint=endpoint, status=status
