@@ -30,6 +30,7 @@ STAFF_ACTION_PERMISSIONS = [
     ("support", "change_ticket"),
     ("billing", "mark_invoice_paid"),
     ("billing", "reissue_invoice"),
+    ("privacy", "erase_contact_data"),
 ]
 
 

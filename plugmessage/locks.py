@@ -63,7 +63,7 @@ def lock_rows(
       database); only the transaction check applies.
     """
     locking = _locking(queryset, skip_locked=skip_locked, timeout_ms=timeout_ms)
-    with _lock_timeout_raised():
+    with lock_timeout_raised():
         return list(locking)
 
 
@@ -83,7 +83,7 @@ def lock_one(
         else model_or_queryset._default_manager.all()
     )
     locking = _locking(queryset, skip_locked=False, timeout_ms=timeout_ms)
-    with _lock_timeout_raised():
+    with lock_timeout_raised():
         return locking.get(**lookup)
 
 
@@ -114,7 +114,11 @@ def _in_transaction(connection) -> bool:
 
 
 @contextmanager
-def _lock_timeout_raised() -> Iterator[None]:
+def lock_timeout_raised() -> Iterator[None]:
+    """Turn PostgreSQL's lock_not_available into LockTimeout: for the
+    statements after a lock_rows or lock_one in the same transaction (an
+    UPDATE or DELETE that waits on rows held elsewhere), whose wait the
+    timeout set there also bounds."""
     try:
         yield
     except OperationalError as error:

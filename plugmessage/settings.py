@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "webhooks",
     "billing",
     "support",
+    "privacy",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -219,6 +220,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.invoices_remind_task",
         "schedule": crontab(minute=0, hour=9),
     },
+    "retention-sweep": {
+        "task": "privacy.tasks.retention_sweep_task",
+        "schedule": env.float("RETENTION_SWEEP_SECONDS", default=600.0),
+        "options": {"expires": 300},
+    },
     "heartbeat-beat": {
         "task": "plugmessage.tasks.heartbeat_record_task",
         "schedule": 60.0,
@@ -250,6 +256,17 @@ EVOLUTION_API_URL = env("EVOLUTION_API_URL", default="http://127.0.0.1:8080").rs
 EVOLUTION_API_KEY = env("EVOLUTION_API_KEY", default="")
 # Shared secret the engine sends with every event it posts to /motor/eventos/.
 ENGINE_EVENTS_SECRET = env("ENGINE_EVENTS_SECRET", default="")
+
+# Retention (privacy/services.py, LGPD): days each kind of data is kept,
+# then deleted by beat's retention sweep; 0 keeps it forever. The sweep
+# deletes at most RETENTION_BATCH_SIZE rows a transaction and
+# RETENTION_MAX_BATCHES transactions a kind per run, and resumes next run.
+RETENTION_MESSAGES_DAYS = env.int("RETENTION_MESSAGES_DAYS", default=90)
+RETENTION_MEDIA_DAYS = env.int("RETENTION_MEDIA_DAYS", default=90)
+RETENTION_DELIVERIES_DAYS = env.int("RETENTION_DELIVERIES_DAYS", default=30)
+RETENTION_EVENTS_DAYS = env.int("RETENTION_EVENTS_DAYS", default=30)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)
+RETENTION_MAX_BATCHES = env.int("RETENTION_MAX_BATCHES", default=20)
 
 # Payments (see billing/providers/): the built-in simulated provider by
 # default, Asaas v3 with PAYMENT_PROVIDER=asaas.

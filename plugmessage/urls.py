@@ -16,6 +16,7 @@ urlpatterns = [
     path("instancias/", include("instances.urls")),
     path("midia/", include((media_urlpatterns, "media"))),
     path("instancias/", include("webhooks.urls")),
+    path("instancias/", include("privacy.urls")),
     path("", include("billing.urls")),
     path("suporte/", include("support.urls")),
     path("admin/", admin.site.urls),

@@ -139,6 +139,8 @@ class WebhookEvent(models.Model):
         verbose_name = _("evento de webhook")
         verbose_name_plural = _("eventos de webhook")
         ordering = ["-created_at"]
+        # The retention sweep finds the old ones (privacy.services).
+        indexes = [models.Index(fields=["created_at"], name="webhooks_event_age")]
 
     def __str__(self) -> str:
         return self.id
@@ -186,6 +188,8 @@ class WebhookDelivery(models.Model):
                 name="webhooks_delivery_due",
             ),
             models.Index(fields=["endpoint", "-created_at"]),
+            # The retention sweep finds the old ones (privacy.services).
+            models.Index(fields=["created_at"], name="webhooks_delivery_age"),
         ]
 
     def __str__(self) -> str:

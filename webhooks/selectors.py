@@ -1,4 +1,8 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -7,12 +11,23 @@ def endpoints_for_instance(instance) -> list[WebhookEndpoint]:
     return list(WebhookEndpoint.objects.filter(instance=instance))
 
 
+def deliveries_retention_days() -> int:
+    """How many days of deliveries the log holds (0: all of them)."""
+    return settings.RETENTION_DELIVERIES_DAYS
+
+
 def deliveries_for_instance(instance, *, kind: str = "", status: str = "") -> QuerySet:
-    """The instance's deliveries, newest first, with what the log shows, in a
-    constant number of queries."""
+    """The instance's deliveries of the retention period (those the sweep
+    has not reached yet are left out too), newest first, with what the log
+    shows, in a constant number of queries."""
+    deliveries = WebhookDelivery.objects.filter(endpoint__instance=instance)
+    days = deliveries_retention_days()
+    if days:
+        deliveries = deliveries.filter(
+            created_at__gte=timezone.now() - timedelta(days=days)
+        )
     deliveries = (
-        WebhookDelivery.objects.filter(endpoint__instance=instance)
-        .select_related("event", "endpoint")
+        deliveries.select_related("event", "endpoint")
         .annotate(attempts_made=Count("attempts"))
         .order_by("-created_at", "-id")
     )

@@ -183,6 +183,7 @@ def delivery_list(request: HttpRequest, instance_id) -> HttpResponse:
             "filters": filters,
             "query": query.urlencode(),
             "tab": "deliveries",
+            "retention_days": selectors.deliveries_retention_days(),
         },
     )
 

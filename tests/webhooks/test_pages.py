@@ -1,5 +1,9 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.timezone import localtime
 
 from webhooks import services
@@ -201,6 +205,26 @@ def test_the_delivery_log_filters_and_opens_a_delivery(
     assert "webhook-signature" in detail
     secret = services.webhook_settings_get(instance_id=hooked.pk).secret
     assert secret not in detail
+
+
+def test_the_delivery_log_says_how_far_back_it_goes_and_shows_no_more(
+    owner_client, owner, hooked, emit, settings
+):
+    old = emit()
+    with time_machine.travel(timezone.now() + timedelta(days=20)):
+        recent = emit()
+    url = reverse("webhooks:deliveries", args=[hooked.pk])
+
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        owner_client.force_login(owner)  # the session of a month ago expired
+        page = owner_client.get(url).content.decode()
+        assert "Entregas dos últimos 30 dias" in page
+        assert recent.event_id in page and old.event_id not in page
+
+        settings.RETENTION_DELIVERIES_DAYS = 0
+        page = owner_client.get(url).content.decode()
+        assert "últimos" not in page
+        assert recent.event_id in page and old.event_id in page
 
 
 def test_the_log_costs_the_same_queries_for_few_and_many(
