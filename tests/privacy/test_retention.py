@@ -214,3 +214,22 @@ def test_engine_inbox_entries_go_after_30_days_unless_still_to_apply():
     assert list(EngineInboxEntry.objects.values_list("status", flat=True)) == [
         InboxStatus.PENDING
     ]
+
+
+def test_on_postgresql_each_swept_table_has_an_age_index():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("BRIN indexes are PostgreSQL's (make test with DATABASE_URL)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE indexdef LIKE '%brin%'"
+        )
+        brin = {table: definition for table, definition in cursor.fetchall()}
+    for table, column in [
+        ("instances_message", "created_at"),
+        ("instances_receivedmessage", "received_at"),
+        ("instances_simulatedmessage", "sent_at"),
+        ("instances_mediafile", "created_at"),
+    ]:
+        assert f"brin ({column})" in brin[table]
