@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +22,8 @@ from billing.providers.simulated import SimulatedProvider
 from instances import selectors as instance_selectors
 from instances.models import Instance
 from instances.qr import qr_svg
+
+logger = logging.getLogger(__name__)
 
 
 def _get_instance_for_user(request: HttpRequest, instance_id) -> Instance:
@@ -196,8 +200,12 @@ def invoice_reissue(request: HttpRequest, invoice_id) -> HttpResponse:
     if request.method == "POST":
         try:
             services.invoice_reissue(invoice=invoice, today=today, actor=request.user)
-        except (services.BillingError, ProviderError) as error:
+        except services.BillingError as error:
             messages.error(request, str(error))
+            return redirect("billing:invoices")
+        except ProviderError as error:
+            logger.warning("2ª via of invoice %s refused: %s", invoice.pk, error)
+            messages.error(request, error.customer_message)
             return redirect("billing:invoices")
         messages.success(request, _("2ª via gerada. O boleto anterior foi cancelado."))
         return redirect("billing:boleto", invoice.pk)
@@ -231,7 +239,7 @@ def payment_simulate(request: HttpRequest, invoice_id) -> HttpResponse:
             notice_ref=f"sim-{charge.provider_ref}",
         )
     except ProviderError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.customer_message)
         return redirect("billing:invoices")
     services.payment_record(notice=notice, provider_name=charge.provider)
     messages.success(request, _("Pagamento simulado registrado."))

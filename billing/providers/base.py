@@ -7,20 +7,41 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.translation import gettext as _
+
 from billing import dates
 
 
 class ProviderError(Exception):
-    """The provider refused a request; the message says why, `status` is the
-    HTTP status when there was one."""
+    """The provider refused a request; the message says why in the
+    provider's own words (for staff and the logs), `status` is the HTTP
+    status when there was one. `customer_message` is what a customer reads:
+    a Portuguese sentence, never the provider's text."""
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, customer_message: str = ""
+    ):
         super().__init__(message)
         self.status = status
+        self._customer_message = customer_message
+
+    @property
+    def customer_message(self) -> str:
+        return self._customer_message or _(
+            "O serviço de pagamentos recusou o pedido. Tente de novo mais tarde ou "
+            "fale com o suporte."
+        )
 
 
 class ProviderUnavailable(ProviderError):
     """The provider could not be reached or failed; try again later."""
+
+    @property
+    def customer_message(self) -> str:
+        return self._customer_message or _(
+            "O serviço de pagamentos está fora do ar agora. Tente de novo em "
+            "alguns minutos."
+        )
 
 
 class NotificationRefused(Exception):

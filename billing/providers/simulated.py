@@ -89,7 +89,8 @@ class SimulatedProvider(PaymentProvider):
         paid ("Simular pagamento"). A cancelled charge cannot be paid: the
         bank refuses it (ProviderError), as a real one would."""
         if self._cancelled(provider_ref):
-            raise ProviderError(_("Este boleto foi cancelado e não pode ser pago."))
+            text = _("Este boleto foi cancelado e não pode ser pago.")
+            raise ProviderError(text, customer_message=text)
         return PaymentNotice(
             notice_ref=notice_ref,
             charge_ref=provider_ref,

@@ -16,6 +16,7 @@ from billing.models import (
     InvoiceStatus,
     Payment,
 )
+from billing.providers.base import ProviderError, ProviderUnavailable
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.make_aware(datetime(2026, 11, 20, 10))
@@ -80,6 +81,40 @@ def test_the_2a_via_is_confirmed_then_issued(owner_client, invoice):
     assert (
         Charge.objects.filter(status=ChargeStatus.ACTIVE, is_reissue=True).count() == 1
     )
+
+
+@time_machine.travel(TODAY, tick=False)
+@pytest.mark.parametrize(
+    ("refusal", "shown"),
+    [
+        (
+            ProviderError(
+                "Asaas recusou (400): Customer has invalid postal code "
+                "(invalid_postalCode)",
+                status=400,
+            ),
+            "O serviço de pagamentos recusou o pedido.",
+        ),
+        (
+            ProviderUnavailable("Asaas indisponível: [Errno 111] Connection refused"),
+            "O serviço de pagamentos está fora do ar agora.",
+        ),
+    ],
+)
+def test_a_provider_refusal_reaches_the_customer_in_portuguese_only(
+    owner_client, invoice, monkeypatch, caplog, refusal, shown
+):
+    def refuse(**kwargs):
+        raise refusal
+
+    monkeypatch.setattr(services, "invoice_reissue", refuse)
+    response = owner_client.post(
+        reverse("billing:reissue", args=[invoice.pk]), follow=True
+    )
+    body = response.content.decode()
+    assert shown in body
+    assert "Asaas" not in body and "Errno" not in body
+    assert str(refusal) in caplog.text  # the provider's words stay for staff
 
 
 def test_a_2a_via_before_the_due_date_is_refused(owner_client, invoice):
