@@ -415,7 +415,10 @@ def subscription_start(*, instance: Instance, actor: User) -> SubscriptionPeriod
     raises BillingError when already subscribed or without billing data."""
     if not BillingProfile.objects.filter(account=instance.owner).exists():
         raise BillingError(_("Preencha os dados de cobrança antes de assinar."))
-    locked = lock_one(Instance, pk=instance.pk)
+    try:
+        locked = lock_one(Instance, pk=instance.pk)
+    except Instance.DoesNotExist:  # deleted meanwhile
+        raise BillingError(_("Esta instância foi excluída.")) from None
     if locked.subscribed_since is not None:
         raise BillingError(_("Esta instância já está assinada."))
     period = SubscriptionPeriod.objects.create(

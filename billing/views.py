@@ -79,6 +79,8 @@ def subscribe(request: HttpRequest, instance_id) -> HttpResponse:
             services.subscription_start(instance=instance, actor=request.user)
         except services.BillingError as error:
             messages.error(request, str(error))
+            if instance_selectors.instance_for_user(request.user, instance.pk) is None:
+                return redirect("instances:list")  # deleted meanwhile
             return redirect("instances:detail", instance.pk)
         messages.success(
             request,

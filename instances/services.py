@@ -33,7 +33,7 @@ from instances.models import (
 )
 from instances.phones import phone_display, phone_from_engine, phone_to_e164
 from instances.poll_cache import poll_state_forget
-from plugmessage.locks import lock_one
+from plugmessage.locks import lock_one, lock_rows
 from webhooks.services import FetchFailed, event_emit, url_fetch
 
 logger = logging.getLogger(__name__)
@@ -237,8 +237,14 @@ def instance_delete(*, instance: Instance) -> None:
             _("Cancele a assinatura desta instância antes de excluí-la.")
         )
     engine_get().session_delete(session_of(instance))
+    with transaction.atomic():
+        # Re-read under the lock: "Assinar" may have committed meanwhile. The
+        # customer asked to delete, so the deletion goes on, and billing
+        # closes the period that subscription opened (billing.signals).
+        current = Instance.objects.filter(pk=instance.pk)
+        if lock_rows(current):
+            current.delete()
     poll_state_forget(instance.pk)
-    instance.delete()
 
 
 # What the engine reports.

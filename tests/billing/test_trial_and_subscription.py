@@ -181,3 +181,73 @@ def test_a_subscribed_instance_cannot_be_deleted_before_cancelling(
     with pytest.raises(instance_services.InstanceError, match="Cancele a assinatura"):
         instance_services.instance_delete(instance=live)
     assert Instance.objects.filter(pk=live.pk).exists()
+
+
+def test_subscribing_an_instance_deleted_meanwhile_is_refused(live, owner, profile):
+    stale = Instance.objects.get(pk=live.pk)
+    instance_services.instance_delete(instance=live)
+
+    with pytest.raises(services.BillingError, match="foi excluída"):
+        services.subscription_start(instance=stale, actor=owner)
+    assert not SubscriptionPeriod.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_while_assinar_commits_leaves_no_open_period(
+    live, owner, profile, monkeypatch
+):
+    """ "Excluir" read the instance unsubscribed; "Assinar" commits its period
+    before the deletion reaches the row. The deletion goes on (the customer
+    asked for it) and the period ends with it: nothing is billed for an
+    instance that no longer exists, month after month."""
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (make test with DATABASE_URL)")
+    import threading
+
+    holding, release = threading.Event(), threading.Event()
+    begin = instance_services.instance_subscription_begin
+
+    def begin_then_hold(**kwargs):
+        result = begin(**kwargs)
+        holding.set()
+        release.wait(timeout=10)  # "Assinar" holds the row, not yet committed
+        return result
+
+    monkeypatch.setattr(
+        instance_services, "instance_subscription_begin", begin_then_hold
+    )
+    stale = Instance.objects.get(pk=live.pk)  # what "Excluir" read: unsubscribed
+    errors = []
+
+    def subscribe():
+        try:
+            with transaction.atomic():
+                services.subscription_start(instance=live, actor=owner)
+        except Exception as error:  # noqa: BLE001 - checked below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def delete():
+        try:
+            holding.wait(timeout=10)
+            threading.Timer(0.5, release.set).start()  # commit while delete waits
+            instance_services.instance_delete(instance=stale)
+        except Exception as error:  # noqa: BLE001 - checked below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=subscribe), threading.Thread(target=delete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert not Instance.objects.filter(pk=live.pk).exists()
+    period = SubscriptionPeriod.objects.get(instance_uuid=live.pk)
+    assert period.ended_at is not None
+    assert period.instance_name == live.name
