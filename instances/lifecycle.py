@@ -17,8 +17,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.WAITING_SCAN: frozenset({S.CONNECTED, S.DISCONNECTED, S.EXPIRED, S.CANCELLED}),
     S.CONNECTED: frozenset({S.DISCONNECTED, S.EXPIRED, S.CANCELLED}),
     S.DISCONNECTED: frozenset({S.WAITING_SCAN, S.EXPIRED, S.CANCELLED}),
-    S.EXPIRED: frozenset({S.WAITING_SCAN, S.DISCONNECTED}),
-    S.CANCELLED: frozenset({S.WAITING_SCAN, S.DISCONNECTED}),
+    # Out of "Expirado" or "Cancelada" only through a new subscription, which
+    # makes it "Desconectado" (instance_subscription_begin): never straight
+    # to a new session.
+    S.EXPIRED: frozenset({S.DISCONNECTED}),
+    S.CANCELLED: frozenset({S.DISCONNECTED}),
 }
 
 

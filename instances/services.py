@@ -135,6 +135,17 @@ def instance_connect(
         return _waiting_with_code(
             instance, changes, actor_kind, actor, pairing=bool(e164)
         )
+    except _NoLongerWorking as error:
+        # The trial ended (or the subscription was cancelled) while the
+        # engine answered: the session it just opened is closed again.
+        logouts.logout_or_retry(instance)
+        raise InstanceError(
+            _("O teste grátis desta instância terminou. Assine para conectá-la.")
+            if error.args[0] != S.CANCELLED
+            else _(
+                "A assinatura desta instância foi cancelada. Assine de novo para conectá-la."
+            )
+        ) from None
     except lifecycle.TransitionNotAllowed as error:
         # The phone connected (or the state moved) while the engine answered.
         raise InstanceError(
@@ -142,11 +153,19 @@ def instance_connect(
         ) from error
 
 
+class _NoLongerWorking(Exception):
+    """The instance may no longer work; `args[0]` is the state it is in."""
+
+
 def _waiting_with_code(
     instance, changes, actor_kind, actor, *, pairing: bool
 ) -> Instance:
     with transaction.atomic():
         current = lock_one(Instance, pk=instance.pk)
+        # Checked again under the lock: the expiry task may have run while
+        # the engine answered.
+        if not messaging.instance_may_work(current):
+            raise _NoLongerWorking(current.state)
         if current.state == S.WAITING_SCAN:
             Instance.objects.filter(pk=instance.pk).update(
                 **changes, updated_at=timezone.now()

@@ -160,3 +160,38 @@ def test_staff_see_the_pending_logouts(connected, engine_down, staff_client):
     page = staff_client.get(reverse("admin:instances_enginelogout_changelist"))
     assert page.status_code == 200
     assert "motor fora do ar" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connecting_while_the_trial_expires_opens_no_session(owner, monkeypatch):
+    """ "Conectar" checked the trial, then the expiry task committed while
+    the engine was opening the session: the instance stays "Expirado", the
+    session just opened is closed again, and the customer is told why."""
+    instance = services.instance_create(owner=owner, name="Fim do teste")
+    Instance.objects.filter(pk=instance.pk).update(
+        trial_ends_at=timezone.now() + timedelta(seconds=1)
+    )
+    instance.refresh_from_db()
+    start = SimulatorEngine.session_start
+
+    def start_while_the_trial_expires(self, session, **kwargs):
+        started = start(self, session, **kwargs)
+        with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+            assert services.instances_trial_expire() == 1  # commits meanwhile
+        return started
+
+    monkeypatch.setattr(SimulatorEngine, "session_start", start_while_the_trial_expires)
+
+    with pytest.raises(services.InstanceError, match="teste grátis"):
+        services.instance_connect(instance=instance, actor_kind=ActorKind.CUSTOMER)
+
+    instance.refresh_from_db()
+    assert instance.state == S.EXPIRED
+    assert _session_status(instance) == "closed"
+
+
+def test_an_expired_instance_reaches_a_new_session_only_through_a_subscription():
+    from instances import lifecycle
+
+    for state in (S.EXPIRED, S.CANCELLED):
+        assert lifecycle.TRANSITIONS[state] == {S.DISCONNECTED}
