@@ -515,7 +515,7 @@ Python {platform.python_version()}):
 | seconds from Redis's return until the outage's sends were sent | {figures["seconds_outage_sends_out_after_return"]} |
 | seconds from Redis's return until everything was read and announced | {figures["seconds_to_drain_after_return"]} |
 | worker alive at the end / "Unrecoverable error" lines | {"yes" if figures["worker_alive"] else "no"} / {figures["worker_unrecoverable"]} |
-| web log: lines about the outage / tracebacks | {figures["web_outage_lines"]} / {figures["web_tracebacks"]} |
+| web log (two gunicorn processes, one line each per outage): lines about the outage / tracebacks | {figures["web_outage_lines"]} / {figures["web_tracebacks"]} |
 
 {"Nothing was lost or sent twice, and the worker survived." if ok else "The run FAILED: see the figures."}
 Sends accepted during the outage wait in the database; beat's dispatch
