@@ -198,15 +198,7 @@ class EngineInboxEntryAdmin(ReadOnlyAdmin):
     admin's history; it re-runs what the engine reported and changes no
     customer data by hand)."""
 
-    list_display = (
-        "received_at",
-        "kind",
-        "engine_ref",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "applied_at",
-    )
+    list_display = ("received_at", "kind", "status", "attempts")
     list_filter = ("status", "kind")
     search_fields = ("=engine_ref", "=key")
     date_hierarchy = "received_at"

@@ -531,7 +531,7 @@ class DailySends(models.Model):
 class InboxStatus(models.TextChoices):
     PENDING = "pending", _("A aplicar")
     APPLIED = "applied", _("Aplicado")
-    FAILED = "failed", _("Desistimos")
+    FAILED = "failed", _("Falhou: aguarda a equipe")
 
 
 class EngineInboxEntry(models.Model):
@@ -587,7 +587,10 @@ class EngineLogout(models.Model):
     instance finishes it first."""
 
     instance = models.OneToOneField(
-        Instance, on_delete=models.CASCADE, related_name="pending_logout"
+        Instance,
+        verbose_name=_("instância"),
+        on_delete=models.CASCADE,
+        related_name="pending_logout",
     )
     requested_at = models.DateTimeField(_("pedido em"), default=timezone.now)
     attempts = models.PositiveSmallIntegerField(_("tentativas"), default=1)

@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("pending", "A aplicar"),
                             ("applied", "Aplicado"),
-                            ("failed", "Desistimos"),
+                            ("failed", "Falhou: aguarda a equipe"),
                         ],
                         default="pending",
                         max_length=10,
@@ -130,6 +130,7 @@ class Migration(migrations.Migration):
                     models.OneToOneField(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="pending_logout",
+                        verbose_name="instância",
                         to="instances.instance",
                     ),
                 ),
