@@ -16,6 +16,7 @@ ERASED_KINDS = {
     "media": _("arquivos de mídia"),
     "events": _("eventos de webhook"),
     "deliveries": _("entregas de webhook"),
+    "engine_events": _("avisos do WhatsApp guardados"),
     "left": _("itens em envio neste momento, não apagados"),
 }
 # Events about a contact; those about the instance's connection are not.

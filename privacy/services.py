@@ -29,7 +29,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record_create
+from instances.engines import engine_get
 from instances.models import (
+    EngineInboxEntry,
     InboxStatus,
     Instance,
     MediaFile,
@@ -38,6 +40,7 @@ from instances.models import (
     ReceivedMessage,
     SimulatedMessage,
 )
+from instances.phones import phone_from_engine
 from plugmessage.locks import LockTimeout, lock_one, lock_rows, lock_timeout_raised
 from privacy import selectors
 from privacy.models import ContactErasure, ErasureStatus
@@ -288,6 +291,7 @@ def contact_erasure_run(*, erasure_id: int) -> ContactErasure:
         counts["events"] = _erase_batches(
             rows.events.model, rows.events.filter(~Exists(delivered))
         )
+        counts["engine_events"] = _inbox_erase(instance, phone)
         counts["left"] = (
             rows.sent.count()
             + rows.received.count()
@@ -334,6 +338,37 @@ def _erase_batches(model, queryset, media_ids: set | None = None) -> int:
         with lock_timeout_raised():
             model._default_manager.filter(pk__in=ids).delete()
         total += len(ids)
+
+
+def _inbox_erase(instance: Instance, phone: str) -> int:
+    """Delete what the engine posted about the number and is kept in its
+    inbox (instances.inbox): the raw body carries the number and the text,
+    and one still pending would bring an erased message back when applied.
+    Bodies are narrowed by the number's last digits (present in every form
+    WhatsApp writes it), then kept only if an event they hold is the
+    contact's."""
+    digits = phone.lstrip("+")[-8:]
+    candidates = EngineInboxEntry.objects.filter(
+        engine_ref=instance.engine_ref, payload__icontains=digits
+    ).values_list("pk", "payload")
+    engine = engine_get()
+    ids = []
+    for pk, payload in candidates.iterator(chunk_size=ERASE_BATCH):
+        for event in engine.events_from_webhook(payload):
+            try:
+                number = phone_from_engine(event.phone_number)
+            except ValidationError:
+                continue
+            if number == phone:
+                ids.append(pk)
+                break
+    total = 0
+    for start in range(0, len(ids), ERASE_BATCH):
+        total += _erase_batches(
+            EngineInboxEntry,
+            EngineInboxEntry.objects.filter(pk__in=ids[start : start + ERASE_BATCH]),
+        )
+    return total
 
 
 def _media_erase(instance: Instance, media_ids: set) -> tuple[int, list[str]]:

@@ -241,3 +241,49 @@ def test_without_its_audit_record_nothing_is_erased(
     assert Message.objects.count() == 1
     erasure.refresh_from_db()
     assert erasure.status == ErasureStatus.PENDING and erasure.phone == CONTACT
+
+
+def test_what_the_engine_posted_about_the_number_goes_too(instance, owner, settings):
+    """The engine's inbox keeps raw bodies (the number, the text): the
+    contact's go, so a pending one cannot bring an erased message back when
+    it is applied; other contacts' and the connection's stay."""
+    import json
+    from pathlib import Path
+
+    from instances import inbox
+    from instances.models import EngineInboxEntry, InboxStatus
+
+    settings.WHATSAPP_ENGINE = "instances.engines.evolution.EvolutionEngine"
+    fixtures = Path(__file__).parents[1] / "instances" / "fixtures" / "evolution"
+
+    def body(name: str, number: str | None = None) -> dict:
+        payload = json.loads((fixtures / f"{name}.json").read_text())
+        payload["instance"] = instance.engine_ref
+        if number:
+            payload["data"]["key"]["remoteJid"] = f"{number}@s.whatsapp.net"
+        return payload
+
+    now = timezone.now()
+    bodies = [
+        (body("event_messages_upsert", CONTACT.lstrip("+")), InboxStatus.PENDING),
+        (body("event_messages_upsert", "5511912345678"), InboxStatus.APPLIED),
+        (body("event_connection_open"), InboxStatus.APPLIED),
+    ]
+    for payload, status in bodies:
+        EngineInboxEntry.objects.create(
+            key=inbox.payload_key(payload),
+            engine_ref=instance.engine_ref,
+            payload=payload,
+            status=status,
+            received_at=now,
+            next_attempt_at=now,
+        )
+
+    erasure = erase(instance, owner)
+
+    assert erasure.counts["engine_events"] == 1
+    kept = [entry.payload for entry in EngineInboxEntry.objects.all()]
+    assert len(kept) == 2
+    assert all(CONTACT.lstrip("+") not in json.dumps(p) for p in kept)
+    assert inbox.inbox_drain() == 0  # nothing of the contact left to apply
+    assert not ReceivedMessage.objects.filter(phone=CONTACT).exists()
