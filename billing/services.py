@@ -885,7 +885,11 @@ def payment_record(*, notice: PaymentNotice, provider_name: str) -> Payment:
                 charge=charge,
                 paid_on=notice.paid_on,
                 amount_cents=notice.amount_cents,
-                fees_cents=min(notice.amount_cents, max(0, fees_due)),
+                # The fees the charge carries, or those the provider added
+                # itself for paying late, whichever is more: never principal.
+                fees_cents=min(
+                    notice.amount_cents, max(0, fees_due, notice.fees_cents)
+                ),
                 method=notice.method
                 if notice.method in PaymentMethod.values
                 else PaymentMethod.BOLETO,

@@ -197,6 +197,10 @@ class AsaasProvider(PaymentProvider):
                 or payment.get("confirmedDate")
             )
             amount = _cents(payment["value"])
+            # Paid late, Asaas adds its fine and interest to the value and
+            # keeps the charged one in originalValue.
+            original = payment.get("originalValue")
+            fees = max(0, amount - _cents(original)) if original is not None else 0
             notice = PaymentNotice(
                 # One payment per Asaas payment, whichever events announce it.
                 notice_ref=str(payment["id"]),
@@ -204,6 +208,7 @@ class AsaasProvider(PaymentProvider):
                 paid_on=paid_on,
                 amount_cents=amount,
                 method="pix" if payment.get("billingType") == "PIX" else "boleto",
+                fees_cents=fees,
             )
         except (ValueError, KeyError, TypeError) as error:
             raise NotificationRefused("pagamento inválido") from error

@@ -93,6 +93,9 @@ class PaymentNotice:
     paid_on: date
     amount_cents: int
     method: str  # "boleto" or "pix"
+    # Of amount_cents, the fine and interest the provider itself added for a
+    # late payment (Asaas collects them on top of the charged value).
+    fees_cents: int = 0
 
 
 def notification_token_check(given: str, expected: str) -> None:

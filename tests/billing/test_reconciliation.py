@@ -478,3 +478,22 @@ def test_two_months_issued_at_the_same_moment_use_a_credit_once_on_postgresql(qu
     ).values_list("balance_applied_cents", flat=True)
     assert sorted(applied) == [-5000, 0]
     assert services.account_balance_cents(account) == 0
+
+
+@pytest.mark.django_db
+def test_asaas_late_fees_it_collected_are_fees_not_credit(client, owner, queued, asaas):
+    """Paid after the due date, Asaas collects its fine and interest on top of
+    the charged value (value) and reports the charged one (originalValue):
+    the difference is fees, the invoice is paid, and nothing is credited."""
+    invoice = invoice_for(owner)
+    services.charge_issue(invoice=invoice)
+    total = invoice.total_cents / 100
+
+    response = _asaas_paid(client, round(total + 2.33, 2), originalValue=total)
+
+    assert response.status_code == 200
+    payment = Payment.objects.get()
+    assert payment.fees_cents == 233
+    assert payment.principal_cents == invoice.total_cents
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
+    assert services.account_balance_cents(owner) == 0
