@@ -605,11 +605,12 @@ def instance_subscription_begin(
 def instance_subscription_end(
     *, instance: Instance, actor_kind: str, actor: User | None = None
 ) -> Instance:
-    """The subscription was cancelled: close the engine session and move the
-    instance to "Cancelada". The session is closed first and a failure there
-    does not keep the cancellation from being recorded."""
+    """The subscription was cancelled: move the instance to "Cancelada" and
+    close its engine session once that is committed (never while the
+    caller's transaction holds rows: the engine may take seconds); a logout
+    that fails is retried until done (instances.logouts)."""
     if instance.state in (S.CONNECTED, S.WAITING_SCAN):
-        logouts.logout_or_retry(instance)
+        transaction.on_commit(partial(logouts.logout_or_retry, instance))
     return lifecycle.transition(
         instance=instance,
         to_state=S.CANCELLED,

@@ -149,11 +149,12 @@ def test_an_expired_instance_is_usable_again_after_subscribing(live, owner, prof
 
 
 def test_cancelling_disconnects_and_a_resubscription_is_a_new_period(
-    client, live, owner, profile
+    client, live, owner, profile, django_capture_on_commit_callbacks
 ):
     services.subscription_start(instance=live, actor=owner)
     live.refresh_from_db()
-    services.subscription_cancel(instance=live, actor=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.subscription_cancel(instance=live, actor=owner)
     live.refresh_from_db()
     assert live.state == InstanceState.CANCELLED
     assert live.subscribed_since is None
@@ -251,3 +252,34 @@ def test_deleting_while_assinar_commits_leaves_no_open_period(
     period = SubscriptionPeriod.objects.get(instance_uuid=live.pk)
     assert period.ended_at is not None
     assert period.instance_name == live.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_calls_the_engine_with_no_row_locked(
+    live, owner, profile, monkeypatch
+):
+    """The engine may take seconds to log a number out: it is called once the
+    cancellation is committed, not while the subscription's row is locked."""
+    from django.db import connection
+
+    from instances.engines.simulator import SimulatorEngine
+
+    services.subscription_start(instance=live, actor=owner)
+    live.refresh_from_db()
+    seen = []
+    logout = SimulatorEngine.session_logout
+
+    def logout_noting_the_transaction(self, session):
+        seen.append(connection.in_atomic_block)
+        return logout(self, session)
+
+    monkeypatch.setattr(
+        SimulatorEngine, "session_logout", logout_noting_the_transaction
+    )
+
+    services.subscription_cancel(instance=live, actor=owner)
+
+    assert seen == [False]
+    assert SimulatedSession.objects.get(engine_ref=live.engine_ref).status == "closed"
+    live.refresh_from_db()
+    assert live.state == InstanceState.CANCELLED

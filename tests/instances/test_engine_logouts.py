@@ -84,15 +84,16 @@ def test_a_logout_that_fails_at_expiry_is_retried_until_the_engine_takes_it(
 
 
 def test_a_cancelled_subscription_with_the_engine_down_is_logged_out_later(
-    connected, engine_down
+    connected, engine_down, django_capture_on_commit_callbacks
 ):
     services.instance_subscription_begin(
         instance=connected, actor_kind=ActorKind.SYSTEM
     )
     connected.refresh_from_db()
-    services.instance_subscription_end(
-        instance=connected, actor_kind=ActorKind.CUSTOMER
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.instance_subscription_end(
+            instance=connected, actor_kind=ActorKind.CUSTOMER
+        )
     connected.refresh_from_db()
     assert connected.state == S.CANCELLED
     assert EngineLogout.objects.filter(instance=connected).exists()
