@@ -257,6 +257,15 @@ better. Measured on {time.strftime("%Y-%m-%d")} ({machine}):
 {table}
 
 {verdict}
+
+A send is two statements: one finds the instance by its token digest (its
+owner and whether the number is excluded come in the same row), one counts
+the day's send and inserts the message (a data-modifying CTE, committed on
+its own). On PostgreSQL the parameters are bound by the server and a
+statement a connection repeats is prepared once (DATABASE_PREPARE_THRESHOLD,
+5 by default), so neither is parsed and planned again (without it, this
+machine gave 0.19×). What is left is the request itself (Django, ninja,
+gunicorn) and the two round trips, as the references show.
 """
     section_write(section)
 

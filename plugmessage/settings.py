@@ -102,6 +102,15 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
     "CONN_HEALTH_CHECKS", default=False
 )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and a statement run a few times on a
+    # connection prepared once: PostgreSQL then skips parsing and planning
+    # it (a send's two statements, every task's claims). Behind a pooler in
+    # transaction mode (PgBouncer) set DATABASE_PREPARE_THRESHOLD=0.
+    _prepare = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=_prepare or None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

@@ -122,3 +122,15 @@ def test_media_are_files_under_var_dir_by_default():
     assert _setting("STORAGES['default']['BACKEND']") == (
         "django.core.files.storage.FileSystemStorage"
     )
+
+
+def test_postgresql_binds_on_the_server_and_prepares_repeated_statements():
+    url = "postgres://postgres@127.0.0.1:5432/plugmessage"
+    options = "DATABASES['default']['OPTIONS']"
+    assert _setting(options, DATABASE_URL=url) == (
+        "{'server_side_binding': True, 'prepare_threshold': 5}"
+    )
+    # Behind a pooler in transaction mode: nothing prepared.
+    assert _setting(options, DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="0") == (
+        "{'server_side_binding': True, 'prepare_threshold': None}"
+    )
