@@ -441,38 +441,68 @@ def messages_send(*, message_ids: list) -> list[Message]:
     try:
         for group in ready.values():
             instance = group[0][0].instance
-            results = engine.messages_send(
-                EngineSession(instance.engine_ref, instance.engine_token),
-                [outgoing for _message, outgoing in group],
-            )
-            handed = []
-            for (message, _outgoing), result in zip(group, results, strict=False):
-                if isinstance(result, EngineUnavailable):
-                    break
-                if isinstance(result, EngineError):
-                    _status_set(
-                        message,
-                        MessageStatus.FAILED,
-                        error=_engine_reason(message, result),
-                    )
-                else:
-                    message.engine_message_id = result
-                    handed.append((message, result))
-            # The engine's ids replace the claims at once: a receipt that
-            # comes back before the batch is recorded finds its message (and
-            # announces "sent" itself, in order), and a worker that dies
-            # before then leaves messages the sweep knows were sent.
-            Message.objects.bulk_update(
-                [message for message, _id in handed], ["engine_message_id"]
-            )
-            sent.extend(handed)
-            if results and isinstance(results[-1], EngineUnavailable):
-                _claims_release(messages, claim)
-                raise results[-1]
+            session = EngineSession(instance.engine_ref, instance.engine_token)
+            # An engine that sends one message a request may take long over a
+            # batch: each message's claim is renewed just before its turn.
+            chunks = [group] if engine.sends_in_batches else [[m] for m in group]
+            for chunk in chunks:
+                handed, outage = _chunk_send(engine, session, chunk, claim)
+                sent.extend(handed)
+                if outage is not None:
+                    _claims_release(messages, claim)
+                    raise outage
     finally:
         if sent:
             _sent_record(sent)
     return messages
+
+
+def _still_claimed(chunk: list, claim: str) -> list:
+    """The messages of `chunk` this worker still holds, their claims renewed
+    (the queued sweep hands out only claims older than STUCK_AFTER, so a
+    renewed one is safe that long). One the sweep took back meanwhile is
+    left to whoever holds it now: sending it here would send it twice."""
+    ids = [message.pk for message, _outgoing in chunk]
+    Message.objects.filter(pk__in=ids, engine_message_id=claim).update(
+        updated_at=timezone.now()
+    )
+    held = set(
+        Message.objects.filter(pk__in=ids, engine_message_id=claim).values_list(
+            "pk", flat=True
+        )
+    )
+    return [item for item in chunk if item[0].pk in held]
+
+
+def _chunk_send(engine, session, chunk, claim) -> tuple[list, Exception | None]:
+    """Hand one chunk of a batch to the engine: what it took (message, its
+    id there), and the outage that stopped it, if one did."""
+    chunk = _still_claimed(chunk, claim)
+    if not chunk:
+        return [], None
+    results = engine.messages_send(session, [outgoing for _m, outgoing in chunk])
+    handed = []
+    for (message, _outgoing), result in zip(chunk, results, strict=False):
+        if isinstance(result, EngineUnavailable):
+            break
+        if isinstance(result, EngineError):
+            _status_set(
+                message, MessageStatus.FAILED, error=_engine_reason(message, result)
+            )
+        else:
+            message.engine_message_id = result
+            handed.append((message, result))
+    # The engine's ids replace the claims at once: a receipt that comes back
+    # before the batch is recorded finds its message (and announces "sent"
+    # itself, in order), and a worker that dies before then leaves messages
+    # the sweep knows were sent.
+    Message.objects.bulk_update(
+        [message for message, _id in handed], ["engine_message_id"]
+    )
+    outage = (
+        results[-1] if results and isinstance(results[-1], EngineUnavailable) else None
+    )
+    return handed, outage
 
 
 def _claims_release(messages: list[Message], claim: str) -> None:

@@ -175,6 +175,10 @@ class EngineSession:
 
 class Engine(abc.ABC):
     name: str
+    # Whether messages_send hands a whole batch over at once (one write, one
+    # request); otherwise it goes one message a request, and a batch can
+    # take long enough for the sender to renew its claims as it goes.
+    sends_in_batches = False
 
     @abc.abstractmethod
     def session_start(

@@ -67,6 +67,7 @@ def code_index_at(started_at: datetime, now: datetime) -> int:
 
 class SimulatorEngine(Engine):
     name = "simulator"
+    sends_in_batches = True  # one write for the whole batch
 
     def qr_content(self, code: str) -> str:
         return settings.SITE_URL + reverse("instances:simulator_scan", args=[code])

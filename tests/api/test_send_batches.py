@@ -442,3 +442,38 @@ def test_the_sweep_leaves_alone_a_message_a_worker_is_claiming_right_now(
     message.refresh_from_db()
     assert message.engine_message_id == claim  # the worker's claim stands
     assert not [name for name, *_ in queued_tasks if name == messaging.SEND_TASK]
+
+
+def test_a_slow_engine_does_not_send_a_message_the_sweep_took_back(
+    hooked, queued_tasks, monkeypatch
+):
+    """An engine that sends one message a request can take minutes over a
+    batch. If the queued sweep takes a message back meanwhile (its claim
+    looked stuck), this worker must skip it: the sweep's task sends it, and
+    sending it here too would send it twice."""
+    first, second, third = _accept(hooked, 3)
+    monkeypatch.setattr(SimulatorEngine, "sends_in_batches", False)
+    send = SimulatorEngine.messages_send
+    calls = []
+
+    def slow_send(self, session, messages):
+        calls.append([m.text for m in messages])
+        if len(calls) == 1:  # minutes pass: the sweep resets the third
+            Message.objects.filter(pk=third.pk).update(
+                engine_message_id="", updated_at=timezone.now()
+            )
+        return send(self, session, messages)
+
+    monkeypatch.setattr(SimulatorEngine, "messages_send", slow_send)
+
+    messaging.messages_send(message_ids=[first.pk, second.pk, third.pk])
+
+    assert calls == [["Mensagem 0"], ["Mensagem 1"]]  # one a request, not the third
+    third.refresh_from_db()
+    assert (third.status, third.engine_message_id) == (MessageStatus.QUEUED, "")
+    assert SimulatedMessage.objects.count() == 2
+    # The sweep's own task sends it, once.
+    messaging.messages_send(message_ids=[third.pk])
+    third.refresh_from_db()
+    assert third.status == MessageStatus.SENT
+    assert SimulatedMessage.objects.count() == 3
