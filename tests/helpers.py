@@ -130,3 +130,14 @@ def holding_the_row(model, pk, *, held, release) -> Callable[[], str]:
         return "held"
 
     return hold
+
+
+def bench_module(name: str):
+    """A module of bench/ (not a package), for a test that runs a scenario
+    the benchmarks run too (bench/faults.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -5,7 +5,6 @@ Redis is down for 15 s. Nothing accepted is lost, nothing is sent twice,
 the worker is alive at the end, and the sends accepted during the outage go
 out within seconds of Redis's return."""
 
-import importlib.util
 import shutil
 
 import pytest
@@ -15,24 +14,17 @@ from accounts.models import User
 from instances import services
 from instances.engines import engine_get
 from instances.models import Instance, Message, MessageStatus, SimulatedSession
-from tests.helpers import ROOT, database_url_for_subprocess
+from tests.helpers import bench_module, database_url_for_subprocess
 from webhooks.services import webhook_endpoints_save
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _faults():
-    spec = importlib.util.spec_from_file_location("faults", ROOT / "bench/faults.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
 def faults(tmp_path):
     if connection.vendor != "postgresql" or shutil.which("redis-server") is None:
         pytest.skip("needs PostgreSQL and redis-server (make test under .ci/run)")
-    module = _faults()
+    module = bench_module("faults")
     redis = module.Redis(tmp_path)
     receiver = module.Receiver()
     redis.start()

@@ -6,7 +6,6 @@ runs the next task once Redis is back. kombu 5.7.0 made it stop with
 (see plugmessage.celery)."""
 
 import shutil
-import subprocess
 import time
 import uuid
 
@@ -15,7 +14,12 @@ from celery import current_app
 from kombu import Connection
 
 from plugmessage.models import Heartbeat
-from tests.helpers import celery_worker_start, celery_worker_stop, wait_for
+from tests.helpers import (
+    bench_module,
+    celery_worker_start,
+    celery_worker_stop,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,52 +28,14 @@ OUTAGES = 2
 OUTAGE_SECONDS = 3
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    """A redis-server of this test's own on loopback, to stop and start."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_for(self._answers, timeout=10, what="redis-server to answer")
-
-    def _answers(self) -> bool:
-        import redis
-
-        try:
-            return redis.Redis.from_url(self.url).ping()
-        except redis.exceptions.ConnectionError:
-            return False
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture
-def private_redis():
+def private_redis(tmp_path):
     if REDIS_SERVER is None:
         pytest.skip("needs redis-server (installed where .ci/run runs)")
-    server = PrivateRedis(_free_port())
+    server = bench_module("faults").Redis(tmp_path)
     server.start()
     yield server
-    if server.process.poll() is None:
-        server.stop()
+    server.stop()
 
 
 def _publish(url: str, queue: str, name: str, countdown: int | None = None) -> None:
