@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import audit_record_create
 from instances.models import (
+    ImportStatus,
     InboxStatus,
     Instance,
     MediaFile,
@@ -116,6 +117,14 @@ RETAINED = [
         "RETENTION_EVENTS_DAYS",
         "received_at",
         keep=lambda: Q(status=InboxStatus.PENDING),
+    ),
+    # An exclusion-list import: its uploaded text is deleted when it is
+    # done; its report (the rejected lines as written) goes after this.
+    Retained(
+        "instances.ExclusionImport",
+        "RETENTION_EVENTS_DAYS",
+        "created_at",
+        keep=lambda: Q(status=ImportStatus.PENDING),
     ),
 ]
 
