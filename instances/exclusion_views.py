@@ -2,18 +2,21 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from instances import health, selectors
 from instances.forms import ExclusionAddForm, ExclusionImportForm
-from instances.models import ExclusionSource
+from instances.models import ExclusionSource, ImportStatus
 from instances.views import _get_instance_for_user
 
 
@@ -27,6 +30,7 @@ def _page(request: HttpRequest, instance, **extra) -> HttpResponse:
         "query": urlencode({"q": query}) if query else "",
         "add_form": ExclusionAddForm(),
         "import_form": ExclusionImportForm(),
+        "imports": selectors.exclusion_imports_recent(instance),
         **extra,
     }
     return render(request, "instances/exclusions.html", context)
@@ -91,20 +95,46 @@ def exclusion_remove(request: HttpRequest, instance_id, entry_id: int) -> HttpRe
 @login_required
 @require_POST
 def exclusion_import(request: HttpRequest, instance_id) -> HttpResponse:
+    """The upload is checked here; a task imports it, and its page shows
+    how it goes."""
     instance = _get_instance_for_user(request, instance_id)
     form = ExclusionImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, instance, import_form=form)
+    upload = form.cleaned_data["file"]
     try:
-        report = health.exclusion_import_csv(
+        job = health.exclusion_import_request(
             instance=instance,
-            content=form.cleaned_data["file"].read(),
+            content=upload.read(),
+            file_name=upload.name,
             actor=request.user,
         )
     except ValidationError as error:
         form.add_error("file", error)
         return _page(request, instance, import_form=form)
-    return _page(request, instance, report=report)
+    return redirect("instances:exclusion_import_detail", instance.pk, job.pk)
+
+
+@require_GET
+def exclusion_import_detail(
+    request: HttpRequest, instance_id, import_id: int
+) -> HttpResponse:
+    """The import's progress, then its report; polled every 2 s while it runs."""
+    if not request.user.is_authenticated:
+        login = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
+        # The poll would swap the login page into the result.
+        return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
+    instance = _get_instance_for_user(request, instance_id)
+    job = selectors.exclusion_import_for_instance(instance, import_id)
+    if job is None:
+        raise Http404
+    template = "instances/exclusion_import.html"
+    if request.htmx:
+        template += "#result"
+    response = render(request, template, {"instance": instance, "job": job})
+    if request.htmx and job.status == ImportStatus.DONE:
+        response.status_code = HTMX_STOP_POLLING
+    return response
 
 
 @login_required

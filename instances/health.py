@@ -4,9 +4,11 @@ opt-out words, the warm-up (maturação) limit and the 24-hour wait."""
 import csv
 import functools
 import io
+import itertools
 import unicodedata
 from datetime import datetime, time, timedelta
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Model
@@ -14,8 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from instances.models import DailySends, ExclusionEntry, ExclusionSource, Instance
+from instances.models import (
+    DailySends,
+    ExclusionEntry,
+    ExclusionImport,
+    ExclusionSource,
+    ImportStatus,
+    Instance,
+)
 from instances.phones import phone_from_engine, phone_to_e164
+from plugmessage.broker import broker_ask
+from plugmessage.locks import LockTimeout, lock_one
 
 IMPORT_MAX_LINES = 50_000
 
@@ -107,29 +118,69 @@ def exclusion_remove(*, instance: Instance, entry_id: int) -> bool:
     return bool(deleted)
 
 
-def exclusion_import_csv(*, instance: Instance, content: bytes, actor: User) -> dict:
-    """Add the numbers of a CSV (one per line: number[,reason]); a header
-    line is allowed. Returns a report: added, already listed, and each rejected
-    line with its number and why."""
-    text = content.decode("utf-8-sig", errors="replace")
-    report = {"added": 0, "already": 0, "rejected": []}
+def exclusion_import_decode(content: bytes) -> str:
+    """The text of an uploaded CSV, as the import reads it (UTF-8, with or
+    without a BOM; a byte that is not UTF-8 becomes a replacement
+    character and its line is rejected). Raises ValidationError for a file
+    that is not text at all (a spreadsheet, an image)."""
+    if b"\x00" in content[:65536]:
+        raise ValidationError(
+            _(
+                "Este arquivo não é um CSV de texto. Na planilha, use “Salvar como” "
+                "e escolha CSV."
+            )
+        )
+    return content.decode("utf-8-sig", errors="replace")
+
+
+def _csv_records(text: str):
+    """(number, row, why) for each record of the CSV, numbered from 1: `row`
+    is None with `why` for an unreadable record, and the record past
+    IMPORT_MAX_LINES is the last (the rest is ignored)."""
     rows = csv.reader(io.StringIO(text))
     number = 0
     while True:
         number += 1
-        if number > IMPORT_MAX_LINES:
-            report["rejected"].append(
-                (number, "", _("Arquivo longo demais: o resto foi ignorado."))
-            )
-            break
         try:
             row = next(rows)
         except StopIteration:
-            break
+            return
         except csv.Error as error:
-            report["rejected"].append(
-                (number, "", _("Linha ilegível: %(error)s") % {"error": error})
-            )
+            yield number, None, _("Linha ilegível: %(error)s") % {"error": error}
+            continue
+        if number > IMPORT_MAX_LINES:
+            yield number, None, _("Arquivo longo demais: o resto foi ignorado.")
+            return
+        yield number, row, ""
+
+
+def exclusion_import_csv(
+    *,
+    instance: Instance,
+    content: bytes | str,
+    actor: User | None,
+    report: dict | None = None,
+    max_lines: int | None = None,
+) -> dict:
+    """Add the numbers of a CSV (one per line: number[,reason]); a header
+    line is allowed. Returns a report: added, already listed, and each rejected
+    line with its number and why; `lines` is how many lines were read and
+    `done` whether the file is over.
+
+    In batches: given the report of the lines read so far, it goes on after
+    them, for at most `max_lines` lines (all of them when None). Each number
+    is added on its own (exclusion_add: idempotent), so the caller chooses
+    the transaction."""
+    text = exclusion_import_decode(content) if isinstance(content, bytes) else content
+    report = {"added": 0, "already": 0, "rejected": [], "lines": 0, **(report or {})}
+    start = report["lines"]
+    stop = None if max_lines is None else start + max_lines
+    read = 0
+    for number, row, why in itertools.islice(_csv_records(text), start, stop):
+        read += 1
+        report["lines"] = number
+        if row is None:
+            report["rejected"].append((number, "", why))
             continue
         if not row or not "".join(row).strip():
             continue
@@ -149,7 +200,109 @@ def exclusion_import_csv(*, instance: Instance, content: bytes, actor: User) -> 
             report["rejected"].append((number, raw, error.messages[0]))
             continue
         report["added" if created else "already"] += 1
+    report["done"] = max_lines is None or read < max_lines
     return report
+
+
+# The import as a job: checked in the request, run by a task in batches.
+
+IMPORT_TASK = "instances.tasks.exclusion_import_run_task"
+# Lines a transaction (each holds its import's row locked), and a task: the
+# rest goes on in the next task, so no task runs for minutes.
+IMPORT_BATCH_LINES = 500
+IMPORT_LINES_PER_TASK = 5_000
+# A pending import with no progress for this long is started again by beat.
+IMPORT_RESUME_AFTER = timedelta(minutes=1)
+
+
+def _import_ask(import_id: int) -> None:
+    broker_ask(
+        "exclusion imports",
+        functools.partial(current_app.send_task, IMPORT_TASK, args=[import_id]),
+    )
+
+
+def exclusion_import_request(
+    *, instance: Instance, content: bytes, file_name: str, actor: User
+) -> ExclusionImport:
+    """Keep an uploaded CSV as an import of `instance` and ask for the task
+    that runs it (exclusion_import_run) after commit. Raises ValidationError
+    for a file that is not text (exclusion_import_decode). While the broker
+    is down nothing is raised: the import waits, and beat's
+    exclusion_imports_resume starts it a minute later."""
+    text = exclusion_import_decode(content)
+    job = ExclusionImport.objects.create(
+        instance=instance,
+        requested_by=actor,
+        file_name=file_name[:200],
+        content=text,
+        line_count=min(len(text.splitlines()), IMPORT_MAX_LINES),
+    )
+    transaction.on_commit(functools.partial(_import_ask, job.pk), robust=True)
+    return job
+
+
+def exclusion_import_run(*, import_id: int) -> ExclusionImport | None:
+    """Import the numbers of an uploaded CSV (exclusion_import_csv), a
+    transaction every IMPORT_BATCH_LINES lines: the import's row is locked,
+    the batch added and the report saved together, so a task that dies
+    loses nothing and counts nothing twice, and two tasks of one import take
+    turns. After IMPORT_LINES_PER_TASK lines it asks for another task for
+    the rest. When the file is over the import is done and its text is
+    deleted. Idempotent: an import already done is returned as it is; one
+    another task holds right now, or deleted meanwhile, gives None."""
+    job = (
+        ExclusionImport.objects.select_related("instance", "requested_by")
+        .filter(pk=import_id)
+        .first()
+    )
+    if job is None:
+        return None
+    instance, actor = job.instance, job.requested_by
+    for _batch in range(IMPORT_LINES_PER_TASK // IMPORT_BATCH_LINES):
+        try:
+            with transaction.atomic():
+                # The import's row only: a join would lock the instance too.
+                job = lock_one(ExclusionImport, pk=import_id)
+                if job.status == ImportStatus.DONE:
+                    return job
+                job.report = exclusion_import_csv(
+                    instance=instance,
+                    content=job.content,
+                    actor=actor,
+                    report=job.report,
+                    max_lines=IMPORT_BATCH_LINES,
+                )
+                job.updated_at = timezone.now()
+                fields = ["report", "updated_at"]
+                if job.report["done"]:
+                    job.status, job.finished_at = ImportStatus.DONE, job.updated_at
+                    job.content = ""
+                    fields += ["status", "finished_at", "content"]
+                job.save(update_fields=fields)
+        except (LockTimeout, ExclusionImport.DoesNotExist):
+            return None
+        if job.status == ImportStatus.DONE:
+            return job
+    transaction.on_commit(functools.partial(_import_ask, job.pk), robust=True)
+    return job
+
+
+def exclusion_imports_resume(*, now: datetime | None = None) -> int:
+    """Ask again for the task of each import left pending with no progress
+    for IMPORT_RESUME_AFTER (the broker was down when it was uploaded, a
+    worker died, a task was lost). Each is marked as asked for, so it is
+    asked again only a minute later. Returns how many."""
+    now = now or timezone.now()
+    stale = list(
+        ExclusionImport.objects.filter(
+            status=ImportStatus.PENDING, updated_at__lt=now - IMPORT_RESUME_AFTER
+        ).values_list("pk", flat=True)[:20]
+    )
+    ExclusionImport.objects.filter(pk__in=stale).update(updated_at=now)
+    for import_id in stale:
+        _import_ask(import_id)
+    return len(stale)
 
 
 def _cell(value: str) -> str:

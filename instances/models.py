@@ -507,6 +507,63 @@ class ExclusionEntry(models.Model):
         return self.phone
 
 
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Importando")
+    DONE = "done", _("Concluída")
+
+
+class ExclusionImport(models.Model):
+    """A CSV of numbers to put on an instance's exclusion list: the upload,
+    checked in the request, and what a task made of it. The uploaded text
+    (phone numbers) is kept only until the import is done; the report
+    counts what was added and lists each rejected line."""
+
+    instance = models.ForeignKey(
+        Instance,
+        verbose_name=_("instância"),
+        on_delete=models.CASCADE,
+        related_name="exclusion_imports",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enviado por"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    file_name = models.CharField(_("arquivo"), max_length=200, blank=True)
+    content = models.TextField(_("conteúdo"), blank=True)
+    line_count = models.PositiveIntegerField(_("linhas"), default=0)
+    status = models.CharField(
+        _("situação"),
+        max_length=10,
+        choices=ImportStatus.choices,
+        default=ImportStatus.PENDING,
+    )
+    # instances.health.exclusion_import_csv's report, kept as it goes.
+    report = models.JSONField(_("resultado"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("enviado em"), default=timezone.now)
+    # The last progress, or the last time a task was asked to go on: a
+    # pending import left alone for a minute is started again by beat.
+    updated_at = models.DateTimeField(_("atualizado em"), default=timezone.now)
+    finished_at = models.DateTimeField(_("concluído em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("importação da lista de exclusão")
+        verbose_name_plural = _("importações da lista de exclusão")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status="pending"),
+                name="instances_import_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} · {self.get_status_display()}"
+
+
 class DailySends(models.Model):
     """How many messages an instance accepted on one day (São Paulo time):
     the warm-up limit is enforced by a conditional UPDATE of this row."""

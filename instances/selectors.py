@@ -9,6 +9,7 @@ from accounts.models import User
 from instances import health, media
 from instances.models import (
     ExclusionEntry,
+    ExclusionImport,
     Instance,
     InstanceEvent,
     MessageKind,
@@ -31,6 +32,23 @@ def instance_for_user(user: User, instance_id) -> Instance | None:
 def instance_timeline(instance: Instance, *, limit: int = 20) -> list[InstanceEvent]:
     return list(
         instance.events.select_related("actor").order_by("-created_at", "-id")[:limit]
+    )
+
+
+def exclusion_import_for_instance(instance: Instance, import_id: int):
+    """One import of the instance, without its uploaded text (polled)."""
+    return (
+        ExclusionImport.objects.filter(instance=instance, pk=import_id)
+        .defer("content")
+        .first()
+    )
+
+
+def exclusion_imports_recent(instance: Instance, *, limit: int = 3) -> list:
+    return list(
+        ExclusionImport.objects.filter(instance=instance)
+        .defer("content", "report")
+        .order_by("-created_at", "-id")[:limit]
     )
 
 

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from instances import emails, inbox, logouts, messaging, services
+from instances import emails, health, inbox, logouts, messaging, services
 from instances.engines.base import EngineUnavailable
 
 
@@ -67,3 +67,16 @@ def engine_inbox_drain_task() -> None:
 def engine_logouts_retry_task() -> None:
     """Beat: retry the engine logouts that failed. Idempotent."""
     logouts.logouts_retry()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def exclusion_import_run_task(import_id: int) -> None:
+    """Import an uploaded CSV into the exclusion list, a bounded share a
+    task; idempotent."""
+    health.exclusion_import_run(import_id=import_id)
+
+
+@shared_task(ignore_result=True)
+def exclusion_imports_resume_task() -> None:
+    """Beat, every minute: start again the imports whose task was lost."""
+    health.exclusion_imports_resume()

@@ -41,6 +41,11 @@ urlpatterns = [
         name="exclusion_import",
     ),
     path(
+        "<uuid:instance_id>/exclusao/importacoes/<int:import_id>/",
+        exclusion_views.exclusion_import_detail,
+        name="exclusion_import_detail",
+    ),
+    path(
         "<uuid:instance_id>/exclusao/exportar/",
         exclusion_views.exclusion_export,
         name="exclusion_export",

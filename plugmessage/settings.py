@@ -211,6 +211,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 60},
     },
+    # Exclusion-list imports whose task was lost (a broker outage at upload).
+    "exclusion-imports-resume": {
+        "task": "instances.tasks.exclusion_imports_resume_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "instances-trial-expire": {
         "task": "instances.tasks.instances_trial_expire_task",
         "schedule": 60.0,

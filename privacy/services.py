@@ -32,6 +32,7 @@ from accounts.services import audit_record_create
 from instances.engines import engine_get
 from instances.models import (
     EngineInboxEntry,
+    ImportStatus,
     InboxStatus,
     Instance,
     MediaFile,
@@ -119,6 +120,14 @@ RETAINED = [
         "RETENTION_EVENTS_DAYS",
         "received_at",
         keep=lambda: Q(status=InboxStatus.PENDING),
+    ),
+    # An exclusion-list import: its uploaded text is deleted when it is
+    # done; its report (the rejected lines as written) goes after this.
+    Retained(
+        "instances.ExclusionImport",
+        "RETENTION_EVENTS_DAYS",
+        "created_at",
+        keep=lambda: Q(status=ImportStatus.PENDING),
     ),
 ]
 

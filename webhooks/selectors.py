@@ -47,6 +47,22 @@ def delivery_for_instance(instance, delivery_id) -> WebhookDelivery | None:
     )
 
 
+def test_delivery_for_instance(instance, delivery_id) -> WebhookDelivery | None:
+    """A test delivery of the instance ("Enviar teste"), with its event;
+    polled."""
+    return (
+        WebhookDelivery.objects.filter(
+            endpoint__instance=instance, pk=delivery_id, is_test=True
+        )
+        .select_related("event")
+        .first()
+    )
+
+
+def test_attempt(delivery: WebhookDelivery):
+    return delivery.attempts.order_by("-id").first()
+
+
 def endpoint_for_instance(instance, *, kind: str | None = None, pk: int | None = None):
     """One of the instance's endpoints, by kind (only if it has a URL) or by id."""
     endpoints = WebhookEndpoint.objects.filter(instance=instance)

@@ -728,10 +728,26 @@ def webhook_secret_rotate(*, instance) -> WebhookSettings:
     return row
 
 
-def webhook_test_send(*, instance, kind: str) -> WebhookAttempt:
-    """Send a sample event of `kind` now, once, in the instance's payload
-    format, and return the attempt (for "Enviar teste"). Logged in
-    "Entregas" as a test; never retried."""
+TEST_TASK = "webhooks.tasks.webhook_test_send_task"
+# A test not sent this long after it was asked for (its task lost: a broker
+# outage, a killed worker) is asked for again by beat's sweep...
+TEST_RESUME_AFTER = timedelta(seconds=20)
+# ...and after this long it is given up: nobody is waiting for it any more.
+TEST_GIVE_UP_AFTER = timedelta(minutes=5)
+
+
+def _test_ask(delivery_id: int) -> None:
+    broker_ask(
+        "webhook tests", partial(current_app.send_task, TEST_TASK, args=[delivery_id])
+    )
+
+
+def webhook_test_request(*, instance, kind: str, queue: bool = True) -> WebhookDelivery:
+    """Record a sample event of `kind` in the instance's payload format and
+    its test delivery (for "Enviar teste"), and, with `queue`, ask after
+    commit for the task that posts it (webhook_test_send). A broker that is
+    down raises nothing: beat's sweep asks again (webhook_tests_resume).
+    Logged in "Entregas" as a test; never retried."""
     endpoint = WebhookEndpoint.objects.get(instance=instance, kind=kind)
     settings_row = webhook_settings_get(instance_id=instance.pk)
     with transaction.atomic():
@@ -745,12 +761,42 @@ def webhook_test_send(*, instance, kind: str) -> WebhookAttempt:
                 payload_format=settings_row.payload_format,
             ),
         )
+        # No next_attempt_at: the drain never takes a test, its task does.
         delivery = WebhookDelivery.objects.create(
             event=event, endpoint=endpoint, is_test=True
         )
-    delivery.endpoint = endpoint
+        if queue:
+            transaction.on_commit(partial(_test_ask, delivery.pk), robust=True)
+    return delivery
+
+
+def webhook_test_send(*, delivery_id: int) -> WebhookAttempt | None:
+    """Post a test delivery once, through the same guard and signing as
+    every delivery, and record the attempt. Claimed under its row lock with
+    a lease first, and posted after that commits (no lock held during the
+    post): two tasks of one test, or a task and a sweep, post it once.
+    Returns the attempt, or None for a test already sent, being sent, given
+    up or deleted."""
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            delivery = lock_one(WebhookDelivery, pk=delivery_id)
+        except WebhookDelivery.DoesNotExist:
+            return None
+        if (
+            not delivery.is_test
+            or delivery.status != DeliveryStatus.PENDING
+            or (delivery.locked_until and delivery.locked_until > now)
+        ):
+            return None
+        delivery.locked_until = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
+        delivery.save(update_fields=["locked_until"])
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(
+        pk=delivery_id
+    )
+    settings_row = webhook_settings_get(instance_id=delivery.event.instance_id)
     _delivery, attempt, body, headers = _prepare(delivery, settings_row)
-    result = sender.post(endpoint.url, body, headers)
+    result = sender.post(delivery.endpoint.url, body, headers)
     _attempt_fill(attempt, result)
     with transaction.atomic():
         attempt.save()
@@ -760,8 +806,33 @@ def webhook_test_send(*, instance, kind: str) -> WebhookAttempt:
             if result.succeeded
             else DeliveryStatus.FAILED,
             finished_at=timezone.now(),
+            locked_until=None,
         )
     return attempt
+
+
+def webhook_tests_resume(*, now: datetime | None = None) -> int:
+    """Beat: ask again for the tests not sent TEST_RESUME_AFTER after they
+    were asked for and that nobody holds; give up (failed, with no attempt)
+    those older than TEST_GIVE_UP_AFTER. Returns how many were asked for."""
+    now = now or timezone.now()
+    unsent = WebhookDelivery.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now),
+        status=DeliveryStatus.PENDING,
+        next_attempt_at__isnull=True,
+        is_test=True,
+    )
+    unsent.filter(created_at__lt=now - TEST_GIVE_UP_AFTER).update(
+        status=DeliveryStatus.FAILED, finished_at=now, locked_until=None
+    )
+    ids = list(
+        unsent.filter(created_at__lt=now - TEST_RESUME_AFTER).values_list(
+            "pk", flat=True
+        )[:20]
+    )
+    for delivery_id in ids:
+        _test_ask(delivery_id)
+    return len(ids)
 
 
 def webhook_delivery_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:

@@ -14,6 +14,13 @@ def webhook_deliveries_drain_task() -> None:
 @shared_task(ignore_result=True)
 def webhook_deliveries_sweep_task() -> None:
     services.webhook_deliveries_sweep()
+    services.webhook_tests_resume()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_test_send_task(delivery_id: int) -> None:
+    """Post one "Enviar teste" delivery; idempotent."""
+    services.webhook_test_send(delivery_id=delivery_id)
 
 
 @shared_task(ignore_result=True)

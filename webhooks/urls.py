@@ -12,6 +12,11 @@ urlpatterns = [
         name="test",
     ),
     path(
+        "<uuid:instance_id>/webhooks/testes/<int:delivery_id>/",
+        views.webhook_test_result,
+        name="test_result",
+    ),
+    path(
         "<uuid:instance_id>/webhooks/novo-segredo/",
         views.webhook_secret_rotate,
         name="secret",

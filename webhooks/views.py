@@ -1,18 +1,21 @@
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from instances.selectors import instance_for_user
 from webhooks import selectors, services
 from webhooks.forms import DeliveryFilterForm, EndpointsForm, ReplayForm
-from webhooks.models import EventKind
+from webhooks.models import DeliveryStatus, EventKind
 
 
 def _get_instance_for_user(request: HttpRequest, instance_id):
@@ -62,20 +65,37 @@ def webhooks_edit(request: HttpRequest, instance_id) -> HttpResponse:
     )
 
 
+def _test_context(instance, kind: str, delivery) -> dict:
+    attempt = selectors.test_attempt(delivery) if delivery else None
+    return {
+        "instance": instance,
+        "kind": kind,
+        "delivery": delivery,
+        "attempt": attempt,
+        # What was posted, in the instance's format: the example a customer
+        # checks their receiver against.
+        "sent_body": _json(delivery.event.payload) if attempt else "",
+    }
+
+
 @login_required
 @require_POST
 def webhook_test(request: HttpRequest, instance_id, kind: str) -> HttpResponse:
+    """With htmx: the test is recorded, a task posts it, and "Enviando…"
+    polls for the answer. Without JavaScript nothing would poll: the post is
+    made in this request, as it always was."""
     instance = _get_instance_for_user(request, instance_id)
     if kind not in EventKind.values:
         raise Http404
     endpoint = selectors.endpoint_for_instance(instance, kind=kind)
-    attempt = (
-        services.webhook_test_send(instance=instance, kind=kind) if endpoint else None
-    )
-    # What was posted, in the instance's format: the example a customer
-    # checks their receiver against.
-    sent_body = _json(attempt.delivery.event.payload) if attempt else ""
-    context = {"attempt": attempt, "kind": kind, "sent_body": sent_body}
+    delivery = None
+    if endpoint:
+        delivery = services.webhook_test_request(
+            instance=instance, kind=kind, queue=bool(request.htmx)
+        )
+        if not request.htmx:
+            services.webhook_test_send(delivery_id=delivery.pk)
+    context = _test_context(instance, kind, delivery)
     if request.htmx:
         return render(request, "webhooks/_test_result.html", context)
     # Without JavaScript the whole form came along: show it again as typed,
@@ -91,6 +111,31 @@ def webhook_test(request: HttpRequest, instance_id, kind: str) -> HttpResponse:
         "webhooks/edit.html",
         {**_tab_context(instance, form, settings_row), "test": context},
     )
+
+
+@require_GET
+def webhook_test_result(
+    request: HttpRequest, instance_id, delivery_id: int
+) -> HttpResponse:
+    """The answer to "Enviar teste", polled every 2 s until it is there."""
+    if not request.user.is_authenticated:
+        login = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
+        # The poll would swap the login page into the tab.
+        return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
+    instance = _get_instance_for_user(request, instance_id)
+    delivery = selectors.test_delivery_for_instance(instance, delivery_id)
+    if delivery is None:
+        raise Http404
+    if not request.htmx:
+        return redirect("webhooks:edit", instance.pk)
+    response = render(
+        request,
+        "webhooks/_test_result.html",
+        _test_context(instance, delivery.event.kind, delivery),
+    )
+    if delivery.status != DeliveryStatus.PENDING:
+        response.status_code = HTMX_STOP_POLLING
+    return response
 
 
 @login_required

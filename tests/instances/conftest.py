@@ -1,7 +1,8 @@
 import pytest
 
-from instances import services
+from instances import services, tasks
 from instances.models import ActorKind, InstanceState
+from plugmessage import broker
 from tests.factories import InstanceFactory
 
 
@@ -41,3 +42,35 @@ def connected(instance, connect):
 @pytest.fixture
 def other_instance(other):
     return InstanceFactory(owner=other, name="Do outro")
+
+
+class TaskQueue(list):
+    """What the code published to Celery, as (name, args), and a worker to
+    run it in place."""
+
+    def __init__(self, capture):
+        super().__init__()
+        self._capture = capture
+
+    def run(self) -> int:
+        """Run what was queued, and what that queues, as a worker would (each
+        task's after-commit work included). Returns how many tasks ran."""
+        ran = 0
+        while self:
+            name, args = self.pop(0)
+            with self._capture(execute=True):
+                getattr(tasks, name.rsplit(".", 1)[1])(*args)
+            ran += 1
+        return ran
+
+
+@pytest.fixture
+def task_queue(monkeypatch, django_capture_on_commit_callbacks):
+    queue = TaskQueue(django_capture_on_commit_callbacks)
+    monkeypatch.setattr(broker, "_paused_until", 0.0)
+    monkeypatch.setattr(broker, "_down", False)
+    monkeypatch.setattr(
+        "instances.health.current_app.send_task",
+        lambda name, args=(), **options: queue.append((name, list(args))),
+    )
+    return queue

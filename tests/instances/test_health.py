@@ -148,14 +148,16 @@ def test_a_bad_number_is_explained_and_kept(owner_client, live):
 
 @pytest.mark.django_db
 def test_csv_import_reports_rejected_lines_and_export_lists_everyone(
-    owner_client, live
+    owner_client, live, task_queue, django_capture_on_commit_callbacks
 ):
     content = b"numero,motivo\n(21) 99876-5432,cliente pediu\n123,lixo\n\n5511912345678\n(21) 99876-5432\n"
-    response = owner_client.post(
-        reverse("instances:exclusion_import", args=[live.pk]),
-        {"file": SimpleUploadedFile("lista.csv", content, content_type="text/csv")},
-    )
-    body = response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            reverse("instances:exclusion_import", args=[live.pk]),
+            {"file": SimpleUploadedFile("lista.csv", content, content_type="text/csv")},
+        )
+    assert task_queue.run() == 1
+    body = owner_client.get(response.url).content.decode()
     assert "2 adicionados, 1 já estavam na lista, 1 recusados." in body
     assert "<td>3</td>" in body and "<code>123</code>" in body
 
@@ -468,14 +470,19 @@ def test_the_export_is_safe_to_open_in_a_spreadsheet(owner_client, live):
 
 
 @pytest.mark.django_db
-def test_an_unreadable_csv_line_is_reported_not_a_crash(owner_client, live):
+def test_an_unreadable_csv_line_is_reported_not_a_crash(
+    owner_client, live, task_queue, django_capture_on_commit_callbacks
+):
     content = b'numero\n5521998765432\n"' + b"x" * 200_000 + b'"\n5511912345678\n'
-    response = owner_client.post(
-        reverse("instances:exclusion_import", args=[live.pk]),
-        {"file": SimpleUploadedFile("lista.csv", content, content_type="text/csv")},
-    )
-    assert response.status_code == 200
-    assert "Linha ilegível" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            reverse("instances:exclusion_import", args=[live.pk]),
+            {"file": SimpleUploadedFile("lista.csv", content, content_type="text/csv")},
+        )
+    task_queue.run()
+    result = owner_client.get(response.url)
+    assert result.status_code == 200
+    assert "Linha ilegível" in result.content.decode()
     assert ExclusionEntry.objects.filter(phone="+5521998765432").exists()
 
 

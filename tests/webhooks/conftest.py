@@ -66,3 +66,46 @@ def emit(hooked, django_capture_on_commit_callbacks, sent_tasks):
         return delivery
 
     return emit_one
+
+
+@pytest.fixture
+def test_queue(monkeypatch):
+    """The "Enviar teste" tasks asked for, as (name, args), instead of a
+    broker."""
+    from plugmessage import broker
+
+    queued = []
+    monkeypatch.setattr(broker, "_paused_until", 0.0)
+    monkeypatch.setattr(broker, "_down", False)
+    monkeypatch.setattr(
+        "webhooks.services.current_app.send_task",
+        lambda name, args=(), **options: queued.append((name, list(args))),
+    )
+    return queued
+
+
+@pytest.fixture
+def press_test(owner_client, test_queue, django_capture_on_commit_callbacks):
+    """Press "Enviar teste" with htmx ("Enviando…" at once), play the
+    worker, and return the poll's answer."""
+    from django.urls import reverse
+
+    from webhooks import tasks
+
+    def press(instance, kind):
+        with django_capture_on_commit_callbacks(execute=True):
+            first = owner_client.post(
+                reverse("webhooks:test", args=[instance.pk, kind]),
+                HTTP_HX_REQUEST="true",
+            )
+        assert "Enviando…" in first.content.decode()
+        while test_queue:
+            _name, args = test_queue.pop(0)
+            tasks.webhook_test_send_task(*args)
+        delivery = WebhookDelivery.objects.filter(is_test=True).latest("id")
+        return owner_client.get(
+            reverse("webhooks:test_result", args=[instance.pk, delivery.pk]),
+            HTTP_HX_REQUEST="true",
+        )
+
+    return press

@@ -22,14 +22,12 @@ def refused(emit, receiver):
 
 
 def test_the_log_and_the_test_button_say_a_refused_connection_in_portuguese(
-    owner_client, hooked, refused
+    owner_client, hooked, refused, press_test
 ):
     detail = owner_client.get(
         reverse("webhooks:delivery", args=[hooked.pk, refused.pk])
     ).content.decode()
-    tested = owner_client.post(
-        reverse("webhooks:test", args=[hooked.pk, "message.status"]), **HTMX
-    ).content.decode()
+    tested = press_test(hooked, "message.status").content.decode()
 
     for page in (detail, tested):
         assert "O servidor recusou a conexão." in page

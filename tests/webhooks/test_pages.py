@@ -134,13 +134,12 @@ def test_a_bad_url_is_explained_and_every_field_kept(owner_client, instance, rec
 
 
 def test_the_test_button_sends_a_sample_and_shows_the_answer_inline(
-    owner_client, hooked, receiver
+    hooked, receiver, press_test
 ):
     receiver.script = [(201, b'{"recebido": true}', {}, 0)]
-    response = owner_client.post(
-        reverse("webhooks:test", args=[hooked.pk, "message.status"]), **HTMX
-    )
+    response = press_test(hooked, "message.status")
 
+    assert response.status_code == 286
     body = response.content.decode()
     assert "HTTP 201" in body and " ms" in body
     assert "recebido" in body

@@ -809,12 +809,9 @@ def test_a_sent_reaction_from_me_refers_to_the_message_reacted_to(zapi_hooked, e
 
 
 def test_the_test_button_sends_the_sample_in_the_chosen_format(
-    owner_client, zapi_hooked, receiver
+    zapi_hooked, receiver, press_test
 ):
-    response = owner_client.post(
-        reverse("webhooks:test", args=[zapi_hooked.pk, "message.received"]),
-        HTTP_HX_REQUEST="true",
-    )
+    response = press_test(zapi_hooked, "message.received")
 
     sent = _posted(receiver)
     assert receiver.received[0].verified
