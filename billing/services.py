@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from functools import partial
 from itertools import islice
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -47,6 +46,7 @@ from billing.providers.base import (
 )
 from instances import services as instance_services
 from instances.models import ActorKind, Instance
+from plugmessage.broker import task_after_commit
 from plugmessage.locks import lock_one, lock_rows
 
 logger = logging.getLogger(__name__)
@@ -720,8 +720,9 @@ def _email_later(kind: str, invoice: Invoice) -> None:
 
 
 def _task_later(name: str, *args) -> None:
-    """Queue a task once the current transaction commits."""
-    transaction.on_commit(partial(current_app.send_task, name, args=list(args)))
+    """Queue a task once the current transaction commits (never failing the
+    request while Redis is down: plugmessage.broker)."""
+    task_after_commit("billing task", name, *args)
 
 
 def invoice_received_cents(invoice: Invoice) -> int:

@@ -5,7 +5,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 
-from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -33,6 +32,7 @@ from instances.models import (
 )
 from instances.phones import phone_display, phone_from_engine, phone_to_e164
 from instances.poll_cache import poll_state_forget
+from plugmessage.broker import task_after_commit
 from plugmessage.locks import lock_one, lock_rows
 from webhooks.services import FetchFailed, event_emit, url_fetch
 
@@ -564,12 +564,10 @@ def instances_trial_expire() -> int:
                 actor_kind=ActorKind.SYSTEM,
                 **_CLEARED_QR,
             )
-            transaction.on_commit(
-                partial(
-                    current_app.send_task,
-                    "instances.tasks.instance_trial_expired_email_task",
-                    args=[str(instance.pk)],
-                )
+            task_after_commit(
+                "trial-expired email",
+                "instances.tasks.instance_trial_expired_email_task",
+                str(instance.pk),
             )
         # Only once it is "Expirado": a subscription that came first keeps
         # its session, one that comes after finds the session closed.

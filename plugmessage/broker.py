@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from django.db import transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
@@ -55,3 +56,16 @@ def broker_ask(what: str, call: Callable[[], object]) -> bool:
             _down = False
         logger.warning("broker available again")
     return True
+
+
+def task_after_commit(what: str, name: str, *args) -> None:
+    """Queue the task `name` once the current transaction commits, through
+    broker_ask: while Redis is down the request still succeeds (what it did
+    is committed) and the outage is logged once; the task's own sweep, where
+    it has one, queues it later."""
+    from celery import current_app
+
+    def ask() -> None:
+        broker_ask(what, lambda: current_app.send_task(name, args=list(args)))
+
+    transaction.on_commit(ask)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from celery import current_app
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,6 +41,7 @@ from instances.models import (
     SimulatedMessage,
 )
 from instances.phones import phone_from_engine
+from plugmessage.broker import task_after_commit
 from plugmessage.locks import LockTimeout, lock_one, lock_rows, lock_timeout_raised
 from privacy import selectors
 from privacy.models import ContactErasure, ErasureStatus
@@ -257,9 +257,8 @@ def contact_erasure_request(
         by_staff=by_staff,
         reason=reason.strip(),
     )
-    transaction.on_commit(
-        partial(current_app.send_task, ERASE_TASK, args=[erasure.pk]), robust=True
-    )
+    # While Redis is down the request is kept; beat resumes it later.
+    task_after_commit("contact erasure", ERASE_TASK, erasure.pk)
     return erasure
 
 

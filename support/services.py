@@ -3,9 +3,7 @@
 attachments checked by their content; "Falar com Customer Success"."""
 
 from collections.abc import Iterable
-from functools import partial
 
-from celery import current_app
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -15,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import audit_record_create
 from instances.models import Instance
+from plugmessage.broker import task_after_commit
 from plugmessage.locks import lock_one
 from support.models import (
     Ticket,
@@ -69,12 +68,8 @@ def attachments_check(files: Iterable[UploadedFile]) -> list[tuple[UploadedFile,
 
 
 def _email_later(kind: str, message: TicketMessage) -> None:
-    transaction.on_commit(
-        partial(
-            current_app.send_task,
-            "support.tasks.ticket_email_task",
-            args=[kind, message.pk],
-        )
+    task_after_commit(
+        "ticket email", "support.tasks.ticket_email_task", kind, message.pk
     )
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
-from plugmessage.broker import broker_ask
+from plugmessage.broker import broker_ask, task_after_commit
 from plugmessage.locks import lock_one, lock_rows
 from webhooks import sender, zapi
 from webhooks.models import (
@@ -307,10 +307,7 @@ def _endpoint_disable(endpoint: WebhookEndpoint, reason: str, now: datetime) -> 
         pk=endpoint.pk, disabled_at__isnull=True
     ).update(disabled_at=now, disabled_reason=reason[:300])
     if changed:
-        transaction.on_commit(
-            partial(current_app.send_task, DISABLED_EMAIL_TASK, args=[endpoint.pk]),
-            robust=True,
-        )
+        task_after_commit("endpoint-disabled email", DISABLED_EMAIL_TASK, endpoint.pk)
 
 
 def webhook_delivery_attempt(*, delivery_id: int) -> list[WebhookDelivery]:

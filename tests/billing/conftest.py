@@ -79,7 +79,7 @@ def queued(monkeypatch):
     """The tasks billing sends after commit, recorded instead of sent."""
     sent = []
     monkeypatch.setattr(
-        "billing.services.current_app.send_task",
+        "celery.current_app.send_task",
         lambda name, args=(): sent.append((name, list(args))),
     )
     return sent

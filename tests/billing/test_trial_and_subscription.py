@@ -94,7 +94,7 @@ def test_the_beat_task_expires_closes_the_session_and_emails_once(
 ):
     queued = []
     monkeypatch.setattr(
-        "instances.services.current_app.send_task",
+        "celery.current_app.send_task",
         lambda name, args: queued.append((name, args)),
     )
     subscribed = live_instance(owner, name="Assinada", number="5511912345678")

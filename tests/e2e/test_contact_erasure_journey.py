@@ -14,7 +14,7 @@ def requested(monkeypatch):
     """The erasures asked for, waiting for the test to play the worker."""
     ids = []
     monkeypatch.setattr(
-        "privacy.services.current_app.send_task",
+        "celery.current_app.send_task",
         lambda name, args: ids.extend(args),
     )
     return ids

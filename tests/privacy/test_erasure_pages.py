@@ -18,7 +18,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 def queued_tasks(monkeypatch):
     queued = []
     monkeypatch.setattr(
-        "privacy.services.current_app.send_task",
+        "celery.current_app.send_task",
         lambda name, args: queued.append((name, args)),
     )
     return queued

@@ -34,9 +34,7 @@ def _postgresql_only():
 
 @pytest.fixture
 def queued_tasks(monkeypatch):
-    monkeypatch.setattr(
-        "privacy.services.current_app.send_task", lambda name, args: None
-    )
+    monkeypatch.setattr("celery.current_app.send_task", lambda name, args: None)
     monkeypatch.setattr(
         "webhooks.services.current_app.send_task", lambda name, args: None
     )

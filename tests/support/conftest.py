@@ -13,7 +13,7 @@ def png(name="tela.png", content=PNG):
 def queued(monkeypatch):
     sent = []
     monkeypatch.setattr(
-        "support.services.current_app.send_task",
+        "celery.current_app.send_task",
         lambda name, args=(): sent.append((name, list(args))),
     )
     return sent

@@ -184,7 +184,7 @@ def test_extending_a_trial_is_audited_and_revives_an_expired_instance(
 ):
     instance = InstanceFactory(owner=owner, name="Expirada")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("instances.services.current_app.send_task", lambda *a, **k: None)
+        patch.setattr("celery.current_app.send_task", lambda *a, **k: None)
         with time_travel(instance.trial_ends_at + timedelta(hours=1)):
             instance_services.instances_trial_expire()
     instance.refresh_from_db()

@@ -21,9 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    monkeypatch.setattr(
-        "support.services.current_app.send_task", lambda name, args=(): None
-    )
+    monkeypatch.setattr("celery.current_app.send_task", lambda name, args=(): None)
 
 
 def _grow(owner, staff, upto: int) -> None:

@@ -22,9 +22,7 @@ LOCKS_ON_POSTGRESQL = "locks are tested on PostgreSQL (make test with DATABASE_U
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    monkeypatch.setattr(
-        "support.services.current_app.send_task", lambda name, args=(): None
-    )
+    monkeypatch.setattr("celery.current_app.send_task", lambda name, args=(): None)
 
 
 @pytest.fixture
