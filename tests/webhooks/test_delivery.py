@@ -344,3 +344,27 @@ def test_two_rotations_at_once_lose_neither_new_secret_on_postgresql(instance):
     assert row.signing_secrets(now=timezone.now() + day + timedelta(minutes=1)) == [
         row.secret
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_attempts_at_once_for_one_due_delivery_post_once_on_postgresql(
+    hooked, receiver, sent_tasks
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    services.event_emit(instance=hooked, kind="message.received", data={})
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    results, errors = at_the_same_moment(
+        [lambda: services.webhook_delivery_attempt(delivery_id=delivery.pk)] * 2
+    )
+
+    assert errors == []
+    assert sorted(len(made) for made in results) == [0, 1]
+    assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
+    assert len(receiver.received) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED
