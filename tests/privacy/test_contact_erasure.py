@@ -100,6 +100,7 @@ def test_it_erases_what_the_instance_holds_about_the_number_and_nothing_else(
         "media": 2,
         "events": 2,
         "deliveries": 2,
+        "engine_events": 0,
         "left": 0,
     }
     assert not Message.objects.filter(instance=instance, to=CONTACT).exists()
