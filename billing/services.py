@@ -507,6 +507,7 @@ def charge_issue(
     interest_cents: int = 0,
     reissue: bool = False,
     on_recorded: Callable[[Charge, Charge | None], None] | None = None,
+    sweeping: bool = False,
 ) -> Charge | None:
     """Issue, through the payment provider, the boleto and PIX charge of an
     open invoice, for what is still to be paid plus any fine and interest.
@@ -522,6 +523,10 @@ def charge_issue(
     transaction (an audit record, say).
 
     Returns the invoice's active charge, or None when it is no longer open.
+    With `sweeping` (charges_issue_pending), None also when, under the lock,
+    there is nothing left for this attempt: the invoice has its active charge
+    or a pending one another attempt started less than PENDING_CHARGE_GRACE
+    ago; an older pending one is taken over (its clock restarted).
     Raises ProviderUnavailable when the provider cannot be reached (the
     pending row stays for the next attempt) and ProviderError when it
     refuses (nothing was made: the pending row goes)."""
@@ -531,6 +536,7 @@ def charge_issue(
         fine_cents=fine_cents,
         interest_cents=interest_cents,
         reissue=reissue,
+        sweeping=sweeping,
     )
     if intent is None or intent.status != ChargeStatus.PENDING:
         return intent
@@ -556,6 +562,7 @@ def _charge_intent_record(
     fine_cents: int,
     interest_cents: int,
     reissue: bool,
+    sweeping: bool = False,
 ) -> tuple[Charge | None, bool]:
     """Under the invoice's lock, and committed before the provider is asked:
     the pending charge to finish (an earlier attempt's, then True), a new one
@@ -565,11 +572,16 @@ def _charge_intent_record(
         if invoice.status != InvoiceStatus.OPEN:
             return None, False
         pending = invoice.charges.filter(status=ChargeStatus.PENDING).first()
+        if pending is not None and sweeping:
+            now = timezone.now()
+            if pending.created_at >= now - PENDING_CHARGE_GRACE:
+                return None, False  # another attempt has it in hand
+            Charge.objects.filter(pk=pending.pk).update(created_at=now)
         if pending is not None:
             return pending, True
         active = invoice.charges.filter(status=ChargeStatus.ACTIVE).first()
         if active is not None and not reissue:
-            return active, False
+            return (None if sweeping else active), False
         outstanding = invoice_outstanding_cents(invoice)
         if due_date is None:
             due_date = invoice.due_date
@@ -697,7 +709,7 @@ def charges_issue_pending() -> int:
     issued = 0
     for invoice in batch:
         try:
-            charge = charge_issue(invoice=invoice)
+            charge = charge_issue(invoice=invoice, sweeping=True)
         except ProviderError:
             logger.warning("provider refused the charge of invoice %s", invoice.pk)
             Invoice.objects.filter(pk=invoice.pk).update(

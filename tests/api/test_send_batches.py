@@ -477,3 +477,40 @@ def test_a_slow_engine_does_not_send_a_message_the_sweep_took_back(
     third.refresh_from_db()
     assert third.status == MessageStatus.SENT
     assert SimulatedMessage.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_from_the_queue_while_the_worker_sends_does_one_or_the_other(
+    hooked, queued_tasks
+):
+    """The customer takes a message off the queue at the moment the worker
+    sends it: it ends sent or removed ("failed"), never both, and each step
+    it went through is announced once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (make test with DATABASE_URL)")
+    for message in _accept(hooked, 20):
+        results, errors = at_the_same_moment(
+            [
+                lambda message=message: (
+                    "removed",
+                    messaging.queue_remove(instance=hooked, zaap_id=message.zaap_id),
+                ),
+                lambda message=message: (
+                    "sent",
+                    len(messaging.messages_send(message_ids=[str(message.pk)])),
+                ),
+            ]
+        )
+        assert errors == []
+        done = dict(results)
+        message.refresh_from_db()
+        at_the_simulator = SimulatedMessage.objects.filter(
+            inbound=False, message_id=message.message_id
+        ).count()
+        if message.status == MessageStatus.SENT:
+            assert (done["removed"], done["sent"], at_the_simulator) == (0, 1, 1)
+            assert status_steps(message) == ["sent"]
+        else:
+            assert message.status == MessageStatus.FAILED
+            assert (done["removed"], done["sent"], at_the_simulator) == (1, 0, 0)
+            assert status_steps(message) == ["failed"]

@@ -312,3 +312,25 @@ def test_asaas_is_called_with_no_lock_held_on_postgresql(asaas):
     assert "locked" not in seen
     assert seen["statuses"] == [ChargeStatus.PENDING]
     assert charge.status == ChargeStatus.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_hourly_runs_at_the_same_moment_issue_one_charge_on_postgresql(queued):
+    if connection.vendor != "postgresql":
+        pytest.skip(ON_POSTGRESQL)
+    invoice = invoice_for(UserFactory())
+    assert not Charge.objects.filter(invoice=invoice).exists()
+    queued.clear()
+
+    results, errors = at_the_same_moment([services.charges_issue_pending] * 2)
+
+    assert errors == []
+    assert sorted(results) == [0, 1]
+    active = Charge.objects.get(invoice=invoice, status=ChargeStatus.ACTIVE)
+    assert not Charge.objects.filter(
+        invoice=invoice, status=ChargeStatus.PENDING
+    ).exists()
+    live = SimulatedProviderCharge.objects.get(cancelled_at__isnull=True)
+    assert live.provider_ref == active.provider_ref
+    emails = [args for name, args in queued if name.endswith("invoice_email_task")]
+    assert emails == [["invoice_issued", str(invoice.pk)]]

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from instances import inbox, services
-from instances.models import EngineInboxEntry, InboxStatus, InstanceState
+from instances.models import EngineInboxEntry, InboxStatus, Instance, InstanceState
 from tests.helpers import at_the_same_moment
 from tests.instances.test_evolution import (  # noqa: F401 - fixtures
     SECRET,
@@ -241,6 +241,40 @@ def test_two_drains_at_once_apply_each_entry_once(waiting, monkeypatch):
     assert set(EngineInboxEntry.objects.values_list("status", flat=True)) == {
         InboxStatus.APPLIED
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_apply_a_failed_entry_again_and_it_is_committed_on_postgresql(
+    client, waiting, failing_apply, staff, staff_client
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks outside a test's transaction (make test with DATABASE_URL)")
+    _post_event(client, "event_connection_open")
+    entry = EngineInboxEntry.objects.get()
+    EngineInboxEntry.objects.filter(pk=entry.pk).update(
+        status=InboxStatus.FAILED, next_attempt_at=None
+    )
+    failing_apply["failing"] = False
+    assert staff.has_perm("instances.retry_engine_event")
+
+    response = staff_client.post(
+        reverse("admin:instances_engineinboxentry_changelist"),
+        {"action": "retry_now", "_selected_action": [entry.pk]},
+        follow=True,
+    )
+
+    assert "1 de 1 eventos aplicados" in response.content.decode()
+    # Read back by another connection: only what was committed is seen.
+    seen, errors = at_the_same_moment(
+        [
+            lambda: (
+                EngineInboxEntry.objects.get(pk=entry.pk).status,
+                Instance.objects.get(pk=waiting.pk).state,
+            )
+        ]
+    )
+    assert errors == []
+    assert seen == [(InboxStatus.APPLIED, S.CONNECTED)]
 
 
 def test_the_key_is_the_body_whatever_the_order_of_its_fields():

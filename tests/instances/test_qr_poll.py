@@ -2,13 +2,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HTMX_STOP_POLLING
 
 from instances import services
 from instances.engines.simulator import CODES_BEFORE_GIVING_UP
-from instances.models import InstanceState, SimulatedSession
+from instances.models import Instance, InstanceEvent, InstanceState, SimulatedSession
+from tests.helpers import at_the_same_moment
 
 pytestmark = pytest.mark.django_db
 S = InstanceState
@@ -148,3 +150,27 @@ def test_closing_the_page_leaves_the_session_alone(owner_client, connected):
     )
     connected.refresh_from_db()
     assert connected.state == S.CONNECTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_the_same_moment_give_up_once_on_postgresql(instance):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks and concurrency are tested on PostgreSQL (DATABASE_URL)")
+    Instance.objects.filter(pk=instance.pk).update(
+        qr_expires_at=timezone.now() - timedelta(hours=1)
+    )
+
+    results, errors = at_the_same_moment([services.instances_waiting_sweep] * 2)
+
+    assert errors == []
+    assert sum(results) == 1
+    instance.refresh_from_db()
+    assert instance.state == S.DISCONNECTED
+    assert (
+        InstanceEvent.objects.filter(
+            instance=instance, from_state=S.WAITING_SCAN, to_state=S.DISCONNECTED
+        ).count()
+        == 1
+    )
+    session = SimulatedSession.objects.get(engine_ref=instance.engine_ref)
+    assert session.status == SimulatedSession.Status.CLOSED

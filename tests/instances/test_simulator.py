@@ -2,12 +2,25 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from instances import messaging, services
 from instances.engines.base import Engine, EngineError, EngineSession
 from instances.engines.simulator import EngineRefused, SimulatorEngine
-from instances.models import InstanceState, SimulatedMessage, SimulatedSession
+from instances.messaging import Draft
+from instances.models import (
+    Instance,
+    InstanceState,
+    Message,
+    MessageStatus,
+    SimulatedMessage,
+    SimulatedSession,
+)
+from tests.helpers import at_the_same_moment
+from webhooks import services as webhook_services
+from webhooks.models import EventKind, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 S = InstanceState
@@ -211,3 +224,49 @@ def test_a_reaction_from_the_phone_says_whether_it_answers_the_instance(connecte
         "reaction_to_from_me": True,
     }
     assert event.extra["reply_to"] == sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_ticks_at_once_announce_each_receipt_once_on_postgresql(
+    connected, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    monkeypatch.setattr(
+        "instances.messaging.current_app.send_task",
+        lambda name, args=(), countdown=None: None,
+    )
+    monkeypatch.setattr(
+        "webhooks.services.current_app.send_task", lambda name, args=(): None
+    )
+    webhook_services.webhook_endpoints_save(
+        instance=connected,
+        values={EventKind.MESSAGE_STATUS.value: ("https://cliente.test/h", True)},
+    )
+    Instance.objects.filter(pk=connected.pk).update(warmup_plan=[1000])
+    connected.refresh_from_db()
+    messages = [
+        messaging.message_accept(
+            instance=connected, phone="5521998765432", draft=Draft(text=f"Oi {n}")
+        )
+        for n in range(60)
+    ]
+    messaging.messages_send(message_ids=[str(m.pk) for m in messages])
+    # Past both of the simulated phone's delays (delivered, then read).
+    SimulatedMessage.objects.filter(inbound=False).update(
+        sent_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    _results, errors = at_the_same_moment([services.engine_tick] * 2)
+
+    assert errors == []
+    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.READ}
+    counted = {}
+    for event in WebhookEvent.objects.filter(kind=EventKind.MESSAGE_STATUS):
+        key = (event.payload["data"]["message_id"], event.payload["data"]["status"])
+        counted[key] = counted.get(key, 0) + 1
+    assert counted == {
+        (str(m.pk), status): 1
+        for m in messages
+        for status in ("sent", "delivered", "read")
+    }

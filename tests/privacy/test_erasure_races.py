@@ -4,14 +4,16 @@ posting a delivery never finds it gone under its feet."""
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import AuditRecord
 from instances.models import Message
 from privacy import services
-from privacy.models import ErasureStatus
+from privacy.models import ContactErasure, ErasureStatus
 from tests.helpers import at_the_same_moment, holding_the_row
 from tests.privacy.conftest import CONTACT, delivered, sent
 from tests.receiver import Receiver
@@ -107,3 +109,28 @@ def test_erasing_while_workers_post_the_contacts_deliveries(
     for delivery in left:
         assert delivery.status == DeliveryStatus.SUCCEEDED
     assert WebhookAttempt.objects.filter(delivery__in=left).count() >= left.count()
+
+
+def test_two_resumes_at_the_same_moment_run_a_stale_staff_request_once(
+    instance, staff, queued_tasks
+):
+    sent(instance)
+    sent(instance, text="Outra")
+    erasure = services.contact_erasure_request(
+        instance=instance, phone=CONTACT, actor=staff, by_staff=True, reason="LGPD"
+    )
+    ContactErasure.objects.filter(pk=erasure.pk).update(
+        created_at=timezone.now() - services.ERASURE_RESUME_AFTER - timedelta(minutes=1)
+    )
+
+    _results, errors = at_the_same_moment([services.contact_erasures_resume] * 2)
+
+    assert errors == []
+    erasure.refresh_from_db()
+    assert erasure.status == ErasureStatus.DONE
+    assert erasure.counts["sent"] == 2
+    assert not Message.objects.filter(instance=instance).exists()
+    assert (
+        AuditRecord.objects.filter(action="contact_data_erase", actor=staff).count()
+        == 1
+    )

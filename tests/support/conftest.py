@@ -22,3 +22,16 @@ def queued(monkeypatch):
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def emailed(monkeypatch, mailoutbox):
+    """The ticket emails, sent when their task would be queued (after
+    commit) instead of through the broker: the outbox holds them."""
+    from support.emails import ticket_email_send
+
+    monkeypatch.setattr(
+        "support.services.current_app.send_task",
+        lambda name, args=(): ticket_email_send(kind=args[0], message_id=args[1]),
+    )
+    return mailoutbox

@@ -23,6 +23,7 @@ from support import services
 from support.models import Ticket, TicketAttachment, TicketStatus
 from tests.billing.conftest import billing_profile_for, live_instance, sp, subscribed
 from tests.factories import InstanceFactory, UserFactory
+from tests.helpers import at_the_same_moment
 from tests.support.conftest import png
 from webhooks.models import WebhookEndpoint, WebhookSettings
 
@@ -463,6 +464,46 @@ def test_replying_and_resolving_in_one_save_emails_once(
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_resolve(ticket=ticket, actor=staff)
     assert [args[0] for _name, args in queued] == ["staff_reply"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resolving_from_the_ticket_page_commits_and_emails_once_on_postgresql(
+    staff_client, staff, owner, emailed
+):
+    if connection.vendor != "postgresql":
+        pytest.skip(LOCKS_ON_POSTGRESQL)
+    ticket = _ticket(owner, "Resolver", 3)
+    emailed.clear()  # the support inbox's "opened"
+
+    response = staff_client.post(
+        reverse("admin:support_ticket_change", args=[ticket.pk]),
+        {**_inline(ticket), "assigned_to": "", "resolve": "on"},
+    )
+
+    assert response.status_code == 302
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert (ticket.status, ticket.assigned_to) == (TicketStatus.RESOLVED, staff)
+    assert [(m.to, "resolvido" in m.subject) for m in emailed] == [
+        ([owner.email], True)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_resolving_at_once_email_the_customer_once_on_postgresql(
+    staff, owner, emailed
+):
+    if connection.vendor != "postgresql":
+        pytest.skip(LOCKS_ON_POSTGRESQL)
+    ticket = _ticket(owner, "Resolver", 3)
+    emailed.clear()
+
+    _results, errors = at_the_same_moment(
+        [lambda: services.ticket_resolve(ticket=ticket, actor=staff)] * 2
+    )
+
+    assert errors == []
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.RESOLVED
+    assert [m.to for m in emailed] == [[owner.email]]
 
 
 def test_the_360_page_is_for_customers_only(staff_client, staff):

@@ -4,12 +4,14 @@ conversation, replies, closing; only the customer's own tickets and files."""
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
 from support import services
 from support.emails import ticket_email_send
 from support.models import Ticket, TicketAttachment, TicketMessage, TicketStatus
 from tests.factories import InstanceFactory
+from tests.helpers import at_the_same_moment
 from tests.support.conftest import PDF, png
 
 pytestmark = pytest.mark.django_db
@@ -293,3 +295,44 @@ def test_the_thread_refresh_after_logging_out_sends_the_tab_to_log_in(
     )
     assert response.headers["HX-Redirect"].startswith("/contas/entrar/")
     assert client.get(reverse("support:ticket", args=[ticket.pk])).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_staff_reply_commits_with_its_status_and_emails_once_on_postgresql(
+    staff, owner, emailed, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    ticket = services.ticket_open(
+        account=owner, category="technical", subject="Webhook", body="?"
+    )
+    emailed.clear()  # the support inbox's "opened"
+
+    services.ticket_reply(ticket=ticket, author=staff, body="Verifique o certificado.")
+
+    # Read back by another connection: only what was committed is seen.
+    seen, errors = at_the_same_moment(
+        [
+            lambda: (
+                Ticket.objects.get(pk=ticket.pk).status,
+                list(
+                    TicketMessage.objects.filter(
+                        ticket=ticket, from_staff=True
+                    ).values_list("body", flat=True)
+                ),
+            )
+        ]
+    )
+    assert errors == []
+    assert seen == [(TicketStatus.WAITING_CUSTOMER, ["Verifique o certificado."])]
+    assert [m.to for m in emailed] == [[owner.email]]
+
+    # The status cannot be saved: the message is not kept, nobody is emailed.
+    def failing_save(self, *args, **kwargs):
+        raise RuntimeError("o banco caiu no meio")
+
+    monkeypatch.setattr(Ticket, "save", failing_save)
+    with pytest.raises(RuntimeError):
+        services.ticket_reply(ticket=ticket, author=staff, body="Outra resposta")
+    assert not TicketMessage.objects.filter(body="Outra resposta").exists()
+    assert len(emailed) == 1

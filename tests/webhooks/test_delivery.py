@@ -5,15 +5,17 @@ from datetime import timedelta
 import httpx
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
-from tests.helpers import wait_for
+from tests.helpers import at_the_same_moment, wait_for
 from webhooks import services
 from webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
+    WebhookSettings,
 )
 from webhooks.tasks import webhook_endpoint_disabled_email_task
 
@@ -316,3 +318,53 @@ def test_a_post_is_given_up_on_at_the_total_deadline(emit, receiver, monkeypatch
     assert attempt.error == "Tempo esgotado"
     assert attempt.status_code is None
     assert (timezone.now() - started).total_seconds() < 2.5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_rotations_at_once_lose_neither_new_secret_on_postgresql(instance):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    first = services.webhook_settings_get(instance_id=instance.pk).secret
+
+    rotated, errors = at_the_same_moment(
+        [lambda: services.webhook_secret_rotate(instance=instance)] * 2
+    )
+
+    assert errors == []
+    row = WebhookSettings.objects.get(instance_id=instance.pk)
+    new = {r.secret for r in rotated}
+    assert len(new) == 2 and first not in new
+    # One rotation followed the other: the later one's previous secret is
+    # the earlier one's new secret, not the secret both started from.
+    assert row.secret in new
+    assert row.previous_secret == (new - {row.secret}).pop()
+    assert {r.previous_secret for r in rotated} == {first, row.previous_secret}
+    assert row.signing_secrets() == [row.secret, row.previous_secret]
+    day = services.SECRET_OVERLAP
+    assert row.signing_secrets(now=timezone.now() + day + timedelta(minutes=1)) == [
+        row.secret
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_attempts_at_once_for_one_due_delivery_post_once_on_postgresql(
+    hooked, receiver, sent_tasks
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks are tested on PostgreSQL (make test with DATABASE_URL)")
+    services.event_emit(instance=hooked, kind="message.received", data={})
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    results, errors = at_the_same_moment(
+        [lambda: services.webhook_delivery_attempt(delivery_id=delivery.pk)] * 2
+    )
+
+    assert errors == []
+    assert sorted(len(made) for made in results) == [0, 1]
+    assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
+    assert len(receiver.received) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED
