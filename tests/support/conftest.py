@@ -31,7 +31,7 @@ def emailed(monkeypatch, mailoutbox):
     from support.emails import ticket_email_send
 
     monkeypatch.setattr(
-        "support.services.current_app.send_task",
+        "celery.current_app.send_task",
         lambda name, args=(): ticket_email_send(kind=args[0], message_id=args[1]),
     )
     return mailoutbox
