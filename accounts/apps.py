@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = _("Contas")
+    verbose_name = _("Usuários e auditoria")
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

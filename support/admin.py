@@ -49,7 +49,7 @@ class TicketAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
         required=False,
         help_text=_(
-            "Enviada por e-mail ao cliente; o chamado passa a “Aguardando você”."
+            "Enviada por e-mail ao cliente; o chamado passa a “Aguardando cliente”."
         ),
     )
     resolve = forms.BooleanField(

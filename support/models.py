@@ -18,7 +18,9 @@ class TicketCategory(models.TextChoices):
 
 class TicketStatus(models.TextChoices):
     OPEN = "open", _("Aberto")
-    WAITING_CUSTOMER = "waiting_customer", _("Aguardando você")
+    # Staff's word; the customer's pages say "Aguardando você"
+    # (templates/support/_status.html).
+    WAITING_CUSTOMER = "waiting_customer", _("Aguardando cliente")
     RESOLVED = "resolved", _("Resolvido")
 
 

@@ -553,3 +553,29 @@ def test_webhook_urls_hide_passwords_and_query_values_from_staff(staff_client, o
         body = staff_client.get(url).content.decode()
         assert "loja.test/hook" in body, url
         assert "s3nh4" not in body and "abc123" not in body, url
+
+
+def test_staff_read_aguardando_cliente_where_the_customer_reads_aguardando_voce(
+    client, staff, owner, queued
+):
+    ticket = _ticket(owner, "Webhook parou", 5)
+    Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.WAITING_CUSTOMER)
+
+    client.force_login(staff)
+    queue = client.get(reverse("admin:support_ticket_changelist")).content.decode()
+    assert "Aguardando cliente" in queue
+    assert "Aguardando você" not in queue
+
+    client.force_login(owner)
+    mine = client.get(reverse("support:home")).content.decode()
+    assert "Aguardando você" in mine
+    assert "Aguardando cliente" not in mine
+
+
+def test_each_section_of_the_admin_has_its_own_name(staff_client):
+    import re
+
+    index = staff_client.get(reverse("admin:index")).content.decode()
+    sections = re.findall(r'<caption>\s*<a[^>]*class="section"[^>]*>([^<]+)</a>', index)
+    assert len(sections) > 5
+    assert len(sections) == len(set(sections)), sections
