@@ -71,3 +71,15 @@ def test_password_reset_sends_a_working_link(client, owner, mailoutbox):
     assert done.status_code == 302
     owner.refresh_from_db()
     assert owner.check_password(new)
+
+
+def test_after_login_the_panel_says_voce_entrou_not_conectado(client, owner):
+    """ "Conectado" is the WhatsApp state customers learn on every page: the
+    login message does not use it."""
+    response = client.post(
+        LOGIN, {"login": owner.email, "password": PASSWORD}, follow=True
+    )
+
+    body = response.content.decode()
+    assert "Você entrou como" in body
+    assert "Conectado com sucesso" not in body
