@@ -119,3 +119,10 @@ def test_the_health_endpoint_answers_without_login(client):
 
     assert response.status_code == 200
     assert response.json()["checks"]["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served_at_the_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # ICO
