@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
@@ -82,6 +83,7 @@ def _detail_context(request: HttpRequest, instance: Instance) -> dict:
     }
 
 
+@never_cache  # shows the API token or the signing secret
 @login_required
 @require_GET
 def instance_detail(request: HttpRequest, instance_id) -> HttpResponse:

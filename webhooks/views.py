@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
@@ -45,6 +46,7 @@ def _tab_context(instance, form, settings_row) -> dict:
     }
 
 
+@never_cache  # shows the API token or the signing secret
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhooks_edit(request: HttpRequest, instance_id) -> HttpResponse:
@@ -78,6 +80,7 @@ def _test_context(instance, kind: str, delivery) -> dict:
     }
 
 
+@never_cache  # shows the API token or the signing secret
 @login_required
 @require_POST
 def webhook_test(request: HttpRequest, instance_id, kind: str) -> HttpResponse:

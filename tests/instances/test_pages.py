@@ -309,3 +309,15 @@ def test_services_refuse_disconnecting_an_instance_never_connected(owner):
         services.instance_disconnect(
             instance=created, actor_kind="customer", actor=owner
         )
+
+
+def test_pages_that_show_a_token_or_a_secret_are_never_cached(owner_client, owner):
+    instance = services.instance_create(owner=owner, name="Sigilo")
+    for url in (
+        reverse("instances:detail", args=[instance.pk]),
+        reverse("webhooks:edit", args=[instance.pk]),
+        reverse("accounts:security"),
+    ):
+        response = owner_client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
