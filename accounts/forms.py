@@ -43,3 +43,17 @@ class LoginForm(allauth_forms.LoginForm):
         self.fields["login"].widget.attrs["placeholder"] = "voce@empresa.com.br"
         self.fields["password"].widget.attrs.pop("placeholder", None)
         self.fields["remember"].label = _("Manter conectado neste aparelho")
+
+
+class ResetPasswordForm(allauth_forms.ResetPasswordForm):
+    """ "Esqueci minha senha" answers the same whether or not an account has
+    the email: nobody learns from it who is a customer. (Sign-up still says
+    clearly that an email is taken, so allauth's ACCOUNT_PREVENT_ENUMERATION
+    stays off and only this form keeps quiet.) An unknown email gets
+    allauth's "no account with this address" message instead of a link."""
+
+    def clean_email(self) -> str:
+        try:
+            return super().clean_email()
+        except forms.ValidationError:
+            return self.cleaned_data["email"]  # self.users is empty

@@ -343,6 +343,7 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {
     "signup": "accounts.forms.SignupForm",
     "login": "accounts.forms.LoginForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",
 }
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -350,8 +351,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CHANGE_EMAIL = False
-# A duplicate email must get a clear message at sign-up (the issue asks for it),
-# so allauth's anti-enumeration silence is turned off.
+# A duplicate email must get a clear message at sign-up, so allauth's
+# anti-enumeration silence is turned off; the password reset keeps quiet on
+# its own (accounts.forms.ResetPasswordForm).
 ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PlugMessage] "

@@ -83,3 +83,18 @@ def test_after_login_the_panel_says_voce_entrou_not_conectado(client, owner):
     body = response.content.decode()
     assert "Você entrou como" in body
     assert "Conectado com sucesso" not in body
+
+
+def test_password_reset_answers_the_same_for_an_unknown_email(
+    client, owner, mailoutbox
+):
+    url = reverse("account_reset_password")
+    known = client.post(url, {"email": owner.email})
+    unknown = client.post(url, {"email": "ninguem@exemplo.com.br"})
+
+    assert known.status_code == unknown.status_code == 302
+    assert known.url == unknown.url
+    page = client.get(unknown.url).content.decode()
+    assert "não está atribuído" not in page
+    # The owner gets a link; the unknown address is told there is no account.
+    assert [m.to for m in mailoutbox] == [[owner.email], ["ninguem@exemplo.com.br"]]
