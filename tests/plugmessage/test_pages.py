@@ -126,3 +126,17 @@ def test_the_favicon_is_served_at_the_root(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # ICO
+
+
+def test_month_names_are_lower_case_mid_sentence():
+    from datetime import date, datetime
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override("pt-br"):
+        assert date_format(date(2026, 11, 30)) == "30 de novembro de 2026"
+        assert (
+            date_format(datetime(2026, 3, 1, 9, 5), "DATETIME_FORMAT")
+            == "1 de março de 2026 às 09:05"
+        )
