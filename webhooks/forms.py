@@ -47,7 +47,10 @@ class EndpointsForm(forms.Form):
         required=False,
     )
     use_same_url = forms.BooleanField(
-        label=_("Usar a mesma URL para todos"), required=False
+        label=_("Usar a mesma URL para todos"),
+        required=False,
+        # panel.js keeps "URL para todos os eventos" disabled while this is off.
+        widget=forms.CheckboxInput(attrs={"data-enables": "id_same_url"}),
     )
     same_url = forms.CharField(
         label=_("URL para todos os eventos"), required=False, max_length=2000
@@ -88,6 +91,8 @@ class EndpointsForm(forms.Form):
             yield radio, FORMAT_EXPLANATIONS[radio.data["value"]]
 
     def clean_same_url(self) -> str:
+        if not self.cleaned_data.get("use_same_url"):
+            return ""  # counts only while "Usar a mesma URL para todos" is on
         return _checked_url(self.cleaned_data.get("same_url", ""))
 
     def clean(self):

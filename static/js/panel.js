@@ -50,14 +50,31 @@
     });
   }
 
+  // A field that only counts while a checkbox is on:
+  // <input type="checkbox" data-enables="field-id">. The field is disabled
+  // while the box is off; without JavaScript it stays editable and the
+  // server ignores it when the box is off.
+  function setUpEnablers(root) {
+    root.querySelectorAll("input[type=checkbox][data-enables]").forEach(function (box) {
+      var field = document.getElementById(box.dataset.enables);
+      if (!field || box.dataset.ready) return;
+      box.dataset.ready = "1";
+      var sync = function () { field.disabled = !box.checked; };
+      box.addEventListener("change", sync);
+      sync();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpCopyButtons(document);
     setUpPrintButtons(document);
+    setUpEnablers(document);
     tick();
     setInterval(tick, 1000);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     setUpCopyButtons(event.target);
+    setUpEnablers(event.target);
     tick();
   });
 })();

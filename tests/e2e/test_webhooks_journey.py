@@ -38,6 +38,18 @@ def test_fill_the_tab_save_test_and_resend_from_the_log(
     page.get_by_role("link", name="Editar").click()
     page.get_by_role("link", name="Webhooks").click()
 
+    # "URL para todos os eventos" counts only with its box on.
+    same_url = page.get_by_role("textbox", name="URL para todos os eventos")
+    expect(same_url).to_be_disabled()
+    page.get_by_label("Usar a mesma URL para todos").check()
+    expect(same_url).to_be_enabled()
+    page.get_by_label("Usar a mesma URL para todos").uncheck()
+    expect(same_url).to_be_disabled()
+    date_padding = page.locator("input[type=datetime-local]").evaluate(
+        "el => getComputedStyle(el).paddingLeft"
+    )
+    assert date_padding != "0px"  # like the other inputs
+
     page.get_by_role("textbox", name="Mensagem recebida").fill(receiver.url)
     page.get_by_role("textbox", name="Status da mensagem").fill("isto não é uma url")
     page.get_by_role("button", name="Salvar").click()

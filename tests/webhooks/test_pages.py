@@ -120,6 +120,21 @@ def test_the_same_url_for_all(owner_client, instance, receiver):
     ) == {receiver.url}
 
 
+def test_the_url_for_all_counts_only_with_its_box_on(owner_client, instance, receiver):
+    """Without JavaScript the field stays editable: whatever it holds is
+    ignored while "Usar a mesma URL para todos" is off."""
+    url = reverse("webhooks:edit", args=[instance.pk])
+    data = {"same_url": "lixo digitado", "message.received-url": receiver.url}
+    response = owner_client.post(url, data, follow=True)
+
+    assert "Webhooks salvos." in response.content.decode()
+    assert WebhookEndpoint.objects.get(
+        instance=instance, kind="message.received"
+    ).url == (receiver.url)
+    page = owner_client.get(url).content.decode()
+    assert 'data-enables="id_same_url"' in page
+
+
 def test_a_bad_url_is_explained_and_every_field_kept(owner_client, instance, receiver):
     url = reverse("webhooks:edit", args=[instance.pk])
     data = {"message.received-url": "nao-e-url", "message.sent-url": receiver.url}
