@@ -113,6 +113,14 @@ def instance_connect(
     ):
         raise InstanceError(_("Esta instância não pode ser conectada agora."))
     e164 = phone_to_e164(phone_number) if phone_number else ""
+    if (
+        e164
+        and Instance.objects.filter(phone_number=e164, state=S.CONNECTED)
+        .exclude(pk=instance.pk)
+        .exists()
+    ):
+        # Refused before a code is issued: the phone would only refuse later.
+        raise InstanceError(_number_live_elsewhere(e164))
     if not logouts.logout_pending_finish(instance):
         raise InstanceError(
             _(
@@ -478,17 +486,30 @@ def instance_connection_open(*, instance: Instance, phone_number: str) -> Instan
     except IntegrityError:
         logger.info("number %s refused for %s: live elsewhere", e164, instance.pk)
     logouts.logout_or_retry(instance)
-    message = _(
+    # Refused: "Desconectado" everywhere (badge, list, card), the reason on
+    # the card and the attempt in Histórico.
+    try:
+        return lifecycle.transition(
+            instance=instance,
+            to_state=S.DISCONNECTED,
+            cause=_(
+                "Conexão recusada: o número %(number)s já está conectado em outra "
+                "instância"
+            )
+            % {"number": phone_display(e164)},
+            actor_kind=ActorKind.ENGINE,
+            connect_error=_number_live_elsewhere(e164),
+            **_CLEARED_QR,
+        )
+    except lifecycle.TransitionNotAllowed:
+        return instance  # the state moved meanwhile (given up, expired)
+
+
+def _number_live_elsewhere(e164: str) -> str:
+    return _(
         "O número %(number)s já está conectado em outra instância da PlugMessage. "
         "Desconecte-o de lá antes de conectá-lo aqui."
     ) % {"number": phone_display(e164)}
-    Instance.objects.filter(pk=instance.pk).update(
-        connect_error=message, updated_at=timezone.now(), **_CLEARED_QR
-    )
-    poll_state_forget(instance.pk)
-    instance.connect_error = message
-    instance.__dict__.update(_CLEARED_QR)
-    return instance
 
 
 def _unexpected_session_close(instance: Instance, e164: str) -> Instance:
