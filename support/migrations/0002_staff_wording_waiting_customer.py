@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('support', '0001_initial'),
+        ("support", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticket',
-            name='status',
-            field=models.CharField(choices=[('open', 'Aberto'), ('waiting_customer', 'Aguardando cliente'), ('resolved', 'Resolvido')], default='open', max_length=20, verbose_name='situação'),
+            model_name="ticket",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("open", "Aberto"),
+                    ("waiting_customer", "Aguardando cliente"),
+                    ("resolved", "Resolvido"),
+                ],
+                default="open",
+                max_length=20,
+                verbose_name="situação",
+            ),
         ),
     ]
