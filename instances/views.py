@@ -126,9 +126,13 @@ def _instance_qr_full(request: HttpRequest, instance_id) -> HttpResponse:
     waiting = instance.awaiting_scan
     if waiting and request.GET.get("v") == instance.poll_version:
         return HttpResponse(status=204)
-    response = render(
-        request, "instances/detail.html#qr_panel", _detail_context(request, instance)
-    )
+    # The state changed: Histórico is swapped in with the panel (one query,
+    # only on this path, never on the 204 one).
+    context = {
+        **_detail_context(request, instance),
+        "timeline": selectors.instance_timeline(instance),
+    }
+    response = render(request, "instances/detail.html#qr_panel", context)
     if not waiting:
         response.status_code = HTMX_STOP_POLLING
     return response

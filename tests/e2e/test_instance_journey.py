@@ -50,6 +50,7 @@ def test_add_connect_by_qr_rename_disconnect_and_reconnect(
     )
     expect(page.get_by_text("+55 11 98765-4321 está conectado")).to_be_visible()
     expect(page.locator("#state-badge")).to_have_text("Conectado")
+    expect(page.locator("#history")).to_contain_text("QR Code lido")  # same swap
     screenshot("instance-connected")
 
     page.get_by_label("Mais ações").click()

@@ -70,6 +70,9 @@ def test_once_connected_the_poll_shows_conectado_and_stops(
     assert "Conectado" in body
     assert "+55 11 98765-4321" in body
     assert "hx-trigger" not in body
+    # Histórico is swapped in with it, the new step on top.
+    assert 'id="history" hx-swap-oob="true"' in body
+    assert body.index("QR Code lido") > body.index('id="history"')
 
 
 def test_the_qr_rotates_like_whatsapps_and_then_gives_up(owner, owner_client):
