@@ -65,16 +65,64 @@
     });
   }
 
+  // Menus: <details class="menu"><summary>…</summary><ul>links</ul></details>.
+  // The summary opens it (Enter or Space, as any <details>); then the arrow
+  // keys move between its links, Escape closes it and gives the focus back
+  // to the summary, and a click outside closes it. Without JavaScript it is
+  // a plain <details>.
+  function setUpMenus(root) {
+    root.querySelectorAll("details.menu").forEach(function (menu) {
+      if (menu.dataset.ready) return;
+      menu.dataset.ready = "1";
+      var summary = menu.querySelector("summary");
+      summary.setAttribute("aria-haspopup", "menu");
+      var sync = function () {
+        summary.setAttribute("aria-expanded", menu.open ? "true" : "false");
+      };
+      sync();
+      menu.addEventListener("toggle", function () {
+        sync();
+        var first = menu.querySelector("ul a, ul button");
+        if (menu.open && first && document.activeElement === summary) first.focus();
+      });
+      menu.addEventListener("keydown", function (event) {
+        var items = Array.prototype.slice.call(menu.querySelectorAll("ul a, ul button"));
+        var at = items.indexOf(document.activeElement);
+        if (event.key === "Escape" && menu.open) {
+          event.preventDefault();
+          menu.open = false;
+          summary.focus();
+        } else if (menu.open && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+          event.preventDefault();
+          var step = event.key === "ArrowDown" ? 1 : -1;
+          var next = at === -1 ? (step === 1 ? 0 : items.length - 1) : (at + step + items.length) % items.length;
+          if (items[next]) items[next].focus();
+        } else if (menu.open && (event.key === "Home" || event.key === "End")) {
+          event.preventDefault();
+          var edge = event.key === "Home" ? items[0] : items[items.length - 1];
+          if (edge) edge.focus();
+        }
+      });
+    });
+  }
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpCopyButtons(document);
     setUpPrintButtons(document);
     setUpEnablers(document);
+    setUpMenus(document);
     tick();
     setInterval(tick, 1000);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     setUpCopyButtons(event.target);
     setUpEnablers(event.target);
+    setUpMenus(event.target);
     tick();
   });
 })();
