@@ -32,6 +32,10 @@ class EmailAddressAdmin(allauth_admin.EmailAddressAdmin):
 
 admin.site.site_header = _("PlugMessage — administração")
 admin.site.site_title = _("PlugMessage")
+# The lists need the width (the ticket queue's subject wrapped one word a
+# line at 1280 px, later columns were cut off): no side navigation; the
+# breadcrumbs and the index lead everywhere.
+admin.site.enable_nav_sidebar = False
 admin.site.index_title = _("Suporte e operação")
 
 

@@ -8,7 +8,9 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from plugmessage.admin import ReadOnlyInlineMixin
@@ -78,23 +80,38 @@ class TicketAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _short(moment) -> str:
+    return date_format(localtime(moment), "d/m/Y H:i") if moment else "—"
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     """The queue: open tickets, oldest waiting first."""
 
     form = TicketAdminForm
+    # Short dates: the long form ("1 de dezembro de 2026 às 04:25") left the
+    # subject one word a line at 1280 px.
     list_display = (
         "__str__",
         "account",
         "category",
         "status",
-        "waiting_since",
+        "waiting",
         "assigned_to",
-        "updated_at",
+        "updated",
     )
     list_filter = ("status", "category", "assigned_to")
     search_fields = ("subject", "account__email", "messages__body")
     list_select_related = ("account", "assigned_to")
+
+    @admin.display(description=_("esperando desde"), ordering="waiting_since")
+    def waiting(self, ticket: Ticket) -> str:
+        return _short(ticket.waiting_since)
+
+    @admin.display(description=_("atualizado"), ordering="updated_at")
+    def updated(self, ticket: Ticket) -> str:
+        return _short(ticket.updated_at)
+
     fields = (
         "account_link",
         "category",
