@@ -19,12 +19,12 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from instances import services
 from instances.engines import engine_get
 from instances.models import EngineInboxEntry, InboxStatus
+from plugmessage.locks import lease_free, lease_take
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +113,11 @@ def _without_nul(value):
 def _claim(entry_id: int, now) -> EngineInboxEntry | None:
     """Hold a pending entry nobody holds, with a lease; None when another
     applier has it or it is no longer pending."""
-    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-    held = EngineInboxEntry.objects.filter(
-        free, pk=entry_id, status=InboxStatus.PENDING
-    ).update(locked_until=now + LEASE)
+    held = lease_take(
+        EngineInboxEntry.objects.filter(pk=entry_id, status=InboxStatus.PENDING),
+        now=now,
+        until=now + LEASE,
+    )
     return EngineInboxEntry.objects.get(pk=entry_id) if held else None
 
 
@@ -170,10 +171,9 @@ def inbox_drain(*, limit: int = BATCH) -> int:
     """Beat: apply the pending entries whose next try is due, oldest first,
     at most `limit` of them. Returns how many were applied."""
     now = timezone.now()
-    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     due = list(
         EngineInboxEntry.objects.filter(
-            free, status=InboxStatus.PENDING, next_attempt_at__lte=now
+            lease_free(now), status=InboxStatus.PENDING, next_attempt_at__lte=now
         )
         .order_by("received_at", "pk")
         .values_list("pk", flat=True)[:limit]

@@ -9,12 +9,12 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from instances.engines import engine_get, session_of
 from instances.engines.base import EngineError
 from instances.models import EngineLogout, Instance
+from plugmessage.locks import lease_free, lease_take
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +71,7 @@ def logout_pending_finish(instance: Instance) -> bool:
         return True
     now = timezone.now()
     lease = now + LEASE
-    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-    if not EngineLogout.objects.filter(free, pk=pending.pk).update(locked_until=lease):
+    if not lease_take(EngineLogout.objects.filter(pk=pending.pk), now=now, until=lease):
         return False
     try:
         engine_get().session_logout(session_of(instance))
@@ -89,9 +88,8 @@ def logouts_retry(*, limit: int = BATCH) -> int:
     """Beat: retry the pending logouts that are due. Returns how many the
     engine confirmed."""
     now = timezone.now()
-    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     due = list(
-        EngineLogout.objects.filter(free, next_attempt_at__lte=now)
+        EngineLogout.objects.filter(lease_free(now), next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -100,8 +98,7 @@ def logouts_retry(*, limit: int = BATCH) -> int:
 
 def _retry(pk: int, now) -> bool:
     lease = now + LEASE
-    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-    if not EngineLogout.objects.filter(free, pk=pk).update(locked_until=lease):
+    if not lease_take(EngineLogout.objects.filter(pk=pk), now=now, until=lease):
         return False  # another worker has it, or it was forgotten
     pending = EngineLogout.objects.select_related("instance").get(pk=pk)
     try:

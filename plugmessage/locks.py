@@ -10,10 +10,11 @@ pretix's ``lock_objects`` does.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from django.conf import settings
 from django.db import OperationalError, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext as _
 
@@ -125,3 +126,19 @@ def lock_timeout_raised() -> Iterator[None]:
         if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             raise LockTimeout() from error
         raise
+
+
+# Leases: a worker holds a row (a delivery, an engine event, a logout to
+# retry) by writing until when in its `locked_until`, with no transaction
+# open while it works; one that dies lets the lease run out.
+
+
+def lease_free(now: datetime) -> Q:
+    """The rows nobody holds at `now`: never leased, or the lease ran out."""
+    return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+
+
+def lease_take(queryset: QuerySet, *, now: datetime, until: datetime) -> bool:
+    """Lease, until `until`, the rows of `queryset` nobody holds, in one
+    conditional UPDATE (of two takers, one wins). True when any was taken."""
+    return bool(queryset.filter(lease_free(now)).update(locked_until=until))

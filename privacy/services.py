@@ -42,7 +42,13 @@ from instances.models import (
 )
 from instances.phones import phone_from_engine
 from plugmessage.broker import task_after_commit
-from plugmessage.locks import LockTimeout, lock_one, lock_rows, lock_timeout_raised
+from plugmessage.locks import (
+    LockTimeout,
+    lease_free,
+    lock_one,
+    lock_rows,
+    lock_timeout_raised,
+)
 from privacy import selectors
 from privacy.models import ContactErasure, ErasureStatus
 from webhooks.models import DeliveryStatus, WebhookDelivery
@@ -290,10 +296,11 @@ def contact_erasure_run(*, erasure_id: int) -> ContactErasure:
         ]:
             counts[kind] = _erase_batches(model, queryset, media_ids)
         counts["media"], names = _media_erase(instance, media_ids)
-        free = Q(locked_until__isnull=True) | Q(locked_until__lt=timezone.now())
         counts["deliveries"] = _erase_batches(
             WebhookDelivery,
-            WebhookDelivery.objects.filter(event__in=rows.events).filter(free),
+            WebhookDelivery.objects.filter(event__in=rows.events).filter(
+                lease_free(timezone.now())
+            ),
         )
         delivered = WebhookDelivery.objects.filter(event=OuterRef("pk"))
         counts["events"] = _erase_batches(

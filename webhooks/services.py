@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
 from plugmessage.broker import broker_ask, task_after_commit
-from plugmessage.locks import lock_one, lock_rows
+from plugmessage.locks import lease_free, lock_one, lock_rows
 from webhooks import sender, zapi
 from webhooks.models import (
     DeliveryStatus,
@@ -477,9 +477,8 @@ class _LeaseKeeper(threading.Thread):
 def _claim(now: datetime, *, delivery_id: int | None = None) -> list[WebhookDelivery]:
     """Lease due deliveries nobody holds: the one given, or a batch of any."""
     lease = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
-    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     due = WebhookDelivery.objects.filter(
-        free, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        lease_free(now), status=DeliveryStatus.PENDING, next_attempt_at__lte=now
     )
     if delivery_id is not None:
         due = due.filter(pk=delivery_id)
@@ -619,7 +618,7 @@ def webhook_deliveries_sweep() -> int:
     Returns how many are due."""
     now = timezone.now()
     due = WebhookDelivery.objects.filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lt=now),
+        lease_free(now),
         status=DeliveryStatus.PENDING,
         next_attempt_at__lte=now,
     ).count()
@@ -814,7 +813,7 @@ def webhook_tests_resume(*, now: datetime | None = None) -> int:
     those older than TEST_GIVE_UP_AFTER. Returns how many were asked for."""
     now = now or timezone.now()
     unsent = WebhookDelivery.objects.filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lt=now),
+        lease_free(now),
         status=DeliveryStatus.PENDING,
         next_attempt_at__isnull=True,
         is_test=True,
