@@ -159,14 +159,21 @@ def instance_for_token(token: str, *, recipient: str | None = None) -> Instance 
         "client_token_enabled": bool(enabled),
         "client_token_digest": digest,
     }
-    # from_db takes the values in the order of the model's fields.
-    owner_names = [f.attname for f in User._meta.concrete_fields if f.attname in known]
     found.owner = User.from_db(
-        DEFAULT_DB_ALIAS, owner_names, [known[n] for n in owner_names]
+        DEFAULT_DB_ALIAS, _OWNER_NAMES, [known[n] for n in _OWNER_NAMES]
     )
     if recipient:
         health.exclusion_remember(found, recipient, bool(excluded))
     return found
+
+
+# The owner's fields instance_for_token reads, in the order of the model's
+# fields (from_db takes them so); the others load when first read.
+_OWNER_NAMES = [
+    f.attname
+    for f in User._meta.concrete_fields
+    if f.attname in ("id", "client_token_enabled", "client_token_digest")
+]
 
 
 @functools.cache

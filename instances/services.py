@@ -101,13 +101,7 @@ def instance_connect(
     if instance.state == S.CONNECTED:
         raise InstanceError(_("Esta instância já está conectada."))
     if not messaging.instance_may_work(instance):
-        raise InstanceError(
-            _("O teste grátis desta instância terminou. Assine para conectá-la.")
-            if instance.state != S.CANCELLED
-            else _(
-                "A assinatura desta instância foi cancelada. Assine de novo para conectá-la."
-            )
-        )
+        raise _may_not_connect(instance.state)
     if instance.state != S.WAITING_SCAN and not lifecycle.can_transition(
         instance, S.WAITING_SCAN
     ):
@@ -147,18 +141,25 @@ def instance_connect(
         # The trial ended (or the subscription was cancelled) while the
         # engine answered: the session it just opened is closed again.
         logouts.logout_or_retry(instance)
-        raise InstanceError(
-            _("O teste grátis desta instância terminou. Assine para conectá-la.")
-            if error.args[0] != S.CANCELLED
-            else _(
-                "A assinatura desta instância foi cancelada. Assine de novo para conectá-la."
-            )
-        ) from None
+        raise _may_not_connect(error.args[0]) from None
     except lifecycle.TransitionNotAllowed as error:
         # The phone connected (or the state moved) while the engine answered.
         raise InstanceError(
             _("A instância mudou de estado. Recarregue a página.")
         ) from error
+
+
+def _may_not_connect(state: str) -> InstanceError:
+    """Why an instance that may not work cannot connect, for the customer."""
+    if state == S.CANCELLED:
+        return InstanceError(
+            _(
+                "A assinatura desta instância foi cancelada. Assine de novo para conectá-la."
+            )
+        )
+    return InstanceError(
+        _("O teste grátis desta instância terminou. Assine para conectá-la.")
+    )
 
 
 class _NoLongerWorking(Exception):
