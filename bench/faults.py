@@ -54,15 +54,12 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from poll import _env, _free_port, _with_db, django_setup  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 STEPS = ("message.sent", "sent", "delivered", "read")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(condition, timeout: float, what: str):
@@ -81,7 +78,7 @@ class Redis:
     and start again."""
 
     def __init__(self, directory: Path):
-        self.port = free_port()
+        self.port = _free_port()
         self.directory = directory
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
@@ -150,7 +147,7 @@ class System:
     def __init__(self, env: dict, directory: Path):
         self.env = env
         self.directory = directory
-        self.port = free_port()
+        self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.web = self.worker = self.beat = None
         self.workers_started = 0
@@ -377,18 +374,13 @@ print(instance.pk, instance.token)
 
 
 def system_env(var_dir: Path, database_url: str, redis_url: str) -> dict:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")
-    }
+    """The benchmarks' environment (bench/poll.py), on this run's database
+    and Redis, with the waits a killed worker leaves shortened."""
+    env = _env(str(var_dir))
     env.update(
-        VAR_DIR=str(var_dir),
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
-        DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
         WEBHOOKS_ALLOW_LOOPBACK="1",
         # A killed worker's leases and claims run out in seconds, not minutes.
         WEBHOOKS_LEASE_SECONDS="10",
@@ -396,7 +388,6 @@ def system_env(var_dir: Path, database_url: str, redis_url: str) -> dict:
         SIMULATOR_DELIVERED_AFTER="0.5",
         SIMULATOR_READ_AFTER="1",
         C_FORCE_ROOT="1",
-        PYTHONPATH=str(ROOT),
     )
     return env
 
@@ -418,32 +409,15 @@ def main() -> None:
     database = f"plugmessage_faults_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.database_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
-    database_url = args.database_url.rsplit("/", 1)[0] + f"/{database}"
+    database_url = _with_db(args.database_url, database)
     redis = Redis(directory)
     receiver = Receiver()
     try:
         redis.start()
         env = system_env(directory, database_url, redis.url)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        instance_id, token = subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "shell",
-                "-c",
-                SETUP.replace("{url}", receiver.url),
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.split()[-2:]
+        instance_id, token = django_setup(env, SETUP.replace("{url}", receiver.url))[
+            -2:
+        ]
 
         def read_count(ids: list[str]) -> int:
             if not ids:
