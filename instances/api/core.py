@@ -27,11 +27,11 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Path, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.openapi.docs import Swagger
 from pydantic import Field, StrictInt, StrictStr
 
 from accounts.services import client_token_allows
 from instances import selectors
+from instances.api.reference import PanelReference
 from instances.models import Instance
 from instances.phones import phone_to_e164
 
@@ -94,7 +94,7 @@ api = NinjaAPI(
         "Bearer (/instances/{id}/...), no formato próprio da PlugMessage."
     ),
     urls_namespace="api",
-    docs=Swagger(),
+    docs=PanelReference(),
     docs_url="/api/docs",
     openapi_url="/api/openapi.json",
 )

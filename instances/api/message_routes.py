@@ -113,20 +113,22 @@ class SendStickerIn(SendOptions):
 
 
 class MessageOut(Schema):
-    id: UUID
-    message_id: str
-    to: str
-    kind: str
-    status: str
-    error: str | None
+    id: UUID = Field(description="O id da mensagem na PlugMessage.")
+    message_id: str = Field(description="O id da mensagem no WhatsApp.")
+    to: str = Field(description="O número de destino, só dígitos.")
+    kind: str = Field(
+        description="text, image, audio, video, document, link, location, contact, reaction ou sticker."
+    )
+    status: str = Field(description="queued, sent, delivered, read ou failed.")
+    error: str | None = Field(description="Por que falhou (status failed).")
     created_at: datetime
     updated_at: datetime
 
 
 class SentOut(Schema):
-    zaapId: str  # noqa: N815
-    messageId: str  # noqa: N815
-    id: str
+    zaapId: str = Field(description="O id da mensagem na fila da PlugMessage.")  # noqa: N815
+    messageId: str = Field(description="O id da mensagem no WhatsApp.")  # noqa: N815
+    id: str = Field(description="O mesmo que messageId, como na Z-API.")
 
 
 def message_native(message: Message) -> dict:
@@ -430,9 +432,9 @@ def _phone_check(phone: str) -> None:
 
 
 class DeleteQuery(Schema):
-    messageId: str  # noqa: N815
-    phone: str
-    owner: bool = True
+    messageId: str = Field(description="O id da mensagem no WhatsApp.")  # noqa: N815
+    phone: str = Field(description="O número da conversa.")
+    owner: bool = Field(True, description="A mensagem foi enviada por você.")
 
 
 @action(
@@ -464,8 +466,8 @@ class QueueOut(Schema):
 
 
 class QueueQuery(Schema):
-    page: int = 1
-    pageSize: int = Field(100, ge=1, le=1000)  # noqa: N815
+    page: int = Field(1, description="A página, a partir de 1.")
+    pageSize: int = Field(100, ge=1, le=1000, description="Mensagens por página.")  # noqa: N815
 
 
 def queue_native(messages: list[Message]) -> dict:

@@ -105,6 +105,14 @@
       });
     });
   }
+  // A link to a closed <details> (the API reference's index) opens it.
+  function openLinkedDetails() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (target && target.tagName === "DETAILS") target.open = true;
+  }
+  window.addEventListener("hashchange", openLinkedDetails);
+
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
       if (!menu.contains(event.target)) menu.open = false;
@@ -116,6 +124,7 @@
     setUpPrintButtons(document);
     setUpEnablers(document);
     setUpMenus(document);
+    openLinkedDetails();
     tick();
     setInterval(tick, 1000);
   });

@@ -402,7 +402,7 @@ def test_the_docs_page_has_the_guide_and_needs_no_login(owner_client):
     body = owner_client.get("/api/docs").content.decode()
     assert "Primeiros passos" in body
     assert "Authorization: Bearer" in body
-    assert 'id="swagger-ui"' in body
+    assert 'id="referencia"' in body
     assert "cdn" not in body.lower()
     # Like every peer's docs, readable before signing up.
     assert client.get("/api/docs").status_code == 200
