@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from billing import services
 from billing.models import Invoice
 from tests.billing.conftest import billing_profile_for, sp, subscribed
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, save_screenshot
 from tests.e2e.test_instance_journey import _log_in
 from tests.factories import InstanceFactory
 
@@ -60,6 +60,7 @@ def test_the_boleto_prints_on_one_a4_sheet_with_whole_bars(page, owner, orientat
     page.goto(reverse("billing:boleto", args=[invoice.pk]))
     expect(page.get_by_text("Recibo do Pagador", exact=True)).to_be_visible()
     expect(page.get_by_text("Corte na linha pontilhada")).to_be_visible()
+    save_screenshot(page, f"boleto-screen-{orientation}")
 
     printed = page.pdf(format="A4", landscape=orientation == "landscape")
     _save(printed, f"boleto-print-{orientation}")
