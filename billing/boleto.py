@@ -37,6 +37,28 @@ def mod11(digits: str) -> str:
     return "1" if digit in (0, 10, 11) else str(digit)
 
 
+# Banks whose published code shows the remainder-1 case as "X" rather than 0.
+_BANK_DIGIT_X = {"748"}  # Sicredi prints 748-X
+
+
+def bank_check_digit(bank: str) -> str:
+    """The digit after the bank code on a boleto's header ("001-9",
+    "237-2"): weights 2 to 9 from the right, 11 minus the remainder, and 0
+    when that gives 10 or 11 (Caixa's 104-0, Sicoob's 756-0); Sicredi keeps
+    "X" for 10."""
+    if not (len(bank) == 3 and bank.isdigit()):
+        raise BoletoError("o código do banco tem 3 dígitos")
+    total = sum(int(d) * (2 + i % 8) for i, d in enumerate(reversed(bank)))
+    digit = 11 - total % 11
+    if digit == 10 and bank in _BANK_DIGIT_X:
+        return "X"
+    return "0" if digit in (10, 11) else str(digit)
+
+
+def bank_code_with_digit(bank: str) -> str:
+    return f"{bank}-{bank_check_digit(bank)}"
+
+
 def due_factor(due: date) -> int:
     """Fator de vencimento: days since 1997-10-07, restarting at 1000 on
     2025-02-22 (and every 9000 days after that)."""
@@ -148,9 +170,18 @@ def i25_modules(digits: str) -> list[tuple[bool, int]]:
     return elements
 
 
-def i25_svg(digits: str, *, module: float = 1.0, height: float = 50.0) -> str:
+# FEBRABAN's nominal size of a boleto's barcode, in millimetres.
+BARCODE_WIDTH_MM = 103
+BARCODE_HEIGHT_MM = 13
+
+
+def i25_svg(digits: str, *, module: float = 1.0, height: float | None = None) -> str:
     """The barcode as an SVG drawing (black bars on white), `module` user
-    units per narrow element."""
+    units per narrow element; by default as high, for its width, as
+    FEBRABAN's 103 × 13 mm, so a box of that size shows it unstretched."""
+    if height is None:
+        total = sum(width for _, width in i25_modules(digits)) * module
+        height = round(total * BARCODE_HEIGHT_MM / BARCODE_WIDTH_MM, 3)
     x = 0.0
     rects = []
     for is_bar, width in i25_modules(digits):

@@ -759,10 +759,15 @@ def late_charges(invoice: Invoice, today: date, plan: Plan) -> tuple[int, int]:
     per day late at the monthly rate ÷ 30 (pro rata die), both rounded half
     up."""
     days_late = max(0, (today - invoice.due_date).days)
-    balance = invoice_outstanding_cents(invoice)
-    fine = (2 * balance * plan.fine_basis_points + 10_000) // 20_000
+    return late_charges_on(invoice_outstanding_cents(invoice), days_late, plan)
+
+
+def late_charges_on(balance_cents: int, days_late: int, plan: Plan) -> tuple[int, int]:
+    """The plan's fine and interest on an amount `days_late` days after its
+    due date (the boleto's instructions quote them for one day)."""
+    fine = (2 * balance_cents * plan.fine_basis_points + 10_000) // 20_000
     interest = (
-        2 * balance * plan.monthly_interest_basis_points * days_late + 300_000
+        2 * balance_cents * plan.monthly_interest_basis_points * days_late + 300_000
     ) // 600_000
     return fine, interest
 

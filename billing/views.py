@@ -12,13 +12,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import dates, selectors, services
-from billing.boleto import Boleto, i25_svg
+from billing.boleto import i25_svg
 from billing.forms import BillingProfileForm
 from billing.models import Invoice
 from billing.pdf import invoice_pdf
 from billing.providers import provider_get
 from billing.providers.base import NotificationRefused, ProviderError
 from billing.providers.simulated import SimulatedProvider
+from billing.slip import boleto_slip_for
 from instances import selectors as instance_selectors
 from instances.models import Instance
 from instances.qr import qr_svg
@@ -155,22 +156,20 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def boleto(request: HttpRequest, invoice_id) -> HttpResponse:
-    """The invoice and its boleto, ready to print (print CSS), with the PIX QR."""
+    """The invoice and its boleto (recibo do pagador and ficha de
+    compensação), ready to print (print CSS), with the PIX QR."""
     invoice = _get_invoice_for_user(request, invoice_id)
     charge = selectors.charge_to_show(invoice)
+    slip = boleto_slip_for(invoice, charge)
     return render(
         request,
         "billing/boleto.html",
         {
             "invoice": invoice,
             "charge": charge,
-            "linha": Boleto(
-                charge.barcode, charge.linha_digitavel
-            ).linha_digitavel_formatted
-            if charge
-            else "",
-            "barcode_svg": mark_safe(i25_svg(charge.barcode, height=50))  # noqa: S308
-            if charge
+            "slip": slip,
+            "barcode_svg": mark_safe(i25_svg(slip.barcode))  # noqa: S308
+            if slip
             else "",
             "pix_qr": qr_svg(charge.pix_payload) if charge else "",
             "today": dates.today(),

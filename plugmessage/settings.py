@@ -302,6 +302,24 @@ BILLING_PIX_CITY = env("BILLING_PIX_CITY", default="Sao Paulo")
 # The smallest amount a boleto is issued for (Asaas's minimum, R$ 5,00): a
 # month below it is not charged, its total goes on the next month's invoice.
 BILLING_MIN_CHARGE_CENTS = env.int("BILLING_MIN_CHARGE_CENTS", default=500)
+# The beneficiário printed on the boleto's recibo do pagador and ficha de
+# compensação (demo defaults: set the real company's data in production).
+BILLING_BENEFICIARY_NAME = env(
+    "BILLING_BENEFICIARY_NAME", default="PlugMessage Tecnologia Ltda"
+)
+BILLING_BENEFICIARY_CNPJ = env("BILLING_BENEFICIARY_CNPJ", default="34567890000130")
+BILLING_BENEFICIARY_ADDRESS = env(
+    "BILLING_BENEFICIARY_ADDRESS",
+    default="Avenida Paulista, 1578 – Bela Vista, São Paulo/SP – CEP 01310-200",
+)
+BILLING_BENEFICIARY_AGENCY_CODE = env(
+    "BILLING_BENEFICIARY_AGENCY_CODE", default="0001 / 00012345-6"
+)
+BILLING_BOLETO_WALLET = env("BILLING_BOLETO_WALLET", default="09")
+# Espécie do documento: DS, duplicata de serviço (DM for goods).
+BILLING_BOLETO_DOCUMENT_KIND = env("BILLING_BOLETO_DOCUMENT_KIND", default="DS")
+# Sacador/avalista, when a third party guarantees the boletos; usually none.
+BILLING_BOLETO_GUARANTOR = env("BILLING_BOLETO_GUARANTOR", default="")
 
 # Webhooks. Loopback receivers (and plain http) are for `make run` and the
 # tests only: off by default, so production never posts inside its network.
