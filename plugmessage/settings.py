@@ -32,6 +32,8 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
+# The name customers read in emails (greeting, signature, subject prefix).
+SITE_NAME = env("SITE_NAME", default="PlugMessage")
 
 INSTALLED_APPS = [
     "accounts",
