@@ -358,7 +358,10 @@ ACCOUNT_CHANGE_EMAIL = False
 # its own (accounts.forms.ResetPasswordForm).
 ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PlugMessage] "
+# Subjects start with "[SITE_NAME] " (accounts.adapters.AccountAdapter), and
+# a changed, set or reset password is told to the account's email.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = None
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
