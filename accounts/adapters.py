@@ -90,6 +90,11 @@ class AccountAdapter(DefaultAccountAdapter):
             ]
         return message
 
+    def get_http_user_agent(self, request: HttpRequest) -> str:
+        # Empty when the browser sent none, so the notice says "desconhecido"
+        # rather than allauth's English "Unspecified".
+        return request.META.get("HTTP_USER_AGENT", "")
+
     def send_notification_mail(
         self,
         template_prefix: str,

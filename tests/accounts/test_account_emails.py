@@ -239,6 +239,9 @@ def test_a_password_set_for_the_first_time_is_told(client, mailoutbox):
     link = _link(message.body, reverse("account_reset_password"))
     _assert_in_plugmessage_voice(message, "Sua conta agora tem senha", link)
     assert "Foi definida uma senha para a sua conta no PlugMessage" in message.body
+    # The test client sends no User-Agent.
+    assert "Navegador: desconhecido" in message.body
+    assert "Unspecified" not in message.body + _html(message)
 
 
 def test_the_emails_carry_the_site_name_from_settings(client, settings, mailoutbox):
