@@ -32,6 +32,8 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
+# The name customers read in emails (greeting, signature, subject prefix).
+SITE_NAME = env("SITE_NAME", default="PlugMessage")
 
 INSTALLED_APPS = [
     "accounts",
@@ -374,7 +376,10 @@ ACCOUNT_CHANGE_EMAIL = False
 # its own (accounts.forms.ResetPasswordForm).
 ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PlugMessage] "
+# Subjects start with "[SITE_NAME] " (accounts.adapters.AccountAdapter), and
+# a changed, set or reset password is told to the account's email.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = None
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
