@@ -78,6 +78,11 @@ def _assert_cards(page, url, *, name, row_text, key_columns, main_link):
     head = page.locator("thead").first.bounding_box()
     assert head["width"] <= 1 and head["height"] <= 1, head
     expect(page.get_by_role("columnheader").first).to_be_attached()
+    # And the card is still a row of cells to assistive technology.
+    cells = row.locator("td").count()
+    expect(
+        page.get_by_role("row").filter(has_text=row_text).first.get_by_role("cell")
+    ).to_have_count(cells)
 
     page.set_viewport_size(DESKTOP)
     page.goto(url)
