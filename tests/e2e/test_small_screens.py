@@ -1,6 +1,6 @@
 """The panel's lists on a phone (390 px): each row is a card whose key
-columns are in view, labelled, with no sideways scroll; on a desktop (1280 px)
-the same lists are still tables."""
+columns are in view, labelled, with no sideways scroll; on a tablet (820 px)
+cards too; on a desktop (1280 px) the same lists are still tables."""
 
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from webhooks.models import EventKind
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
 DESKTOP = {"width": 1280, "height": 800}
 # Where people look at the phone and desktop views (nothing secret in them).
 SHOTS = Path("/tmp/shots")  # noqa: S108
@@ -83,6 +84,16 @@ def _assert_cards(page, url, *, name, row_text, key_columns, main_link):
     expect(
         page.get_by_role("row").filter(has_text=row_text).first.get_by_role("cell")
     ).to_have_count(cells)
+
+    # A tablet, where the sidebar takes a third of the width, gets the cards
+    # too, and the page no sideways scroll.
+    page.set_viewport_size(TABLET)
+    page.goto(url)
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    ), f"{name} at {TABLET['width']} px"
+    assert _label_of(row.locator("td").first) != "none"
+    _shot(page, f"tablet-{name}")
 
     page.set_viewport_size(DESKTOP)
     page.goto(url)
