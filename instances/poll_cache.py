@@ -42,8 +42,9 @@ def poll_unchanged(*, session: SessionBase, instance_id, version: str | None) ->
         and state["waiting"]
         and state["version"] == version
         and state["owner"] == str(session.get(SESSION_KEY))
-        # The hash Django's login check compares: a session from before a
-        # password change is not good here either.
+        # The hash Django's login check compares: once the entry is stored
+        # again after a password change (a new page, or TIMEOUT later), a
+        # session from before it takes the full path and is logged out.
         and state["auth"] == session.get(HASH_SESSION_KEY)
     )
 

@@ -12,6 +12,7 @@ from redis.connection import AbstractConnection
 
 from instances import services
 from instances.engines.base import EngineEvent
+from plugmessage.sessions import CACHE_SECONDS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,7 @@ def test_a_session_the_cache_lost_is_read_from_the_database_once(
 ):
     from django.core.cache import cache
 
-    cache.delete(f"django.contrib.sessions.cached_db{owner_client.session.session_key}")
+    cache.delete(owner_client.session.cache_key)
 
     with django_assert_num_queries(1):
         assert _poll(owner_client, warm, warm.poll_version).status_code == 204
@@ -134,6 +135,16 @@ def test_a_session_from_before_a_password_change_gets_nothing_more(
     assert response.status_code == 200
     assert response["HX-Redirect"].startswith(reverse("account_login"))
     assert SESSION_KEY not in owner_client.session
+
+
+def test_the_cached_copy_of_a_session_lives_minutes_not_weeks(owner_client):
+    from django.core.cache import cache
+
+    if settings.CACHES["default"]["BACKEND"] != "plugmessage.cache.RedisCache":
+        pytest.skip("the entry's time to live is read from Redis (REDIS_URL)")
+    key = cache.make_key(owner_client.session.cache_key)
+
+    assert 0 < cache._cache.get_client().ttl(key) <= CACHE_SECONDS
 
 
 @pytest.fixture
