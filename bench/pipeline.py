@@ -64,7 +64,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from poll import _env, _with_db, django_setup, start_web  # noqa: E402
 from results import section_write  # noqa: E402
-from send_text import CONNECTED_INSTANCE, wrk_measure  # noqa: E402
+from send_text import CONNECTED_INSTANCE  # noqa: E402
+from wrk import wrk_measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK = shutil.which("wrk") or "/usr/bin/wrk"

@@ -1,18 +1,25 @@
-"""QR poll throughput against a bare Django view, in the same run.
+"""QR poll throughput against a bare Django view, in the same run, driven
+by wrk.
 
-Starts one gunicorn web process (one sync worker) on 127.0.0.1 with a
-throw-away SQLite database, creates a customer with an instance waiting for
-its QR code, then drives load from separate processes on loopback, in
-alternating rounds, bounded in time and in requests:
+    .venv/bin/python bench/poll.py [--seconds 4] [--rounds 3] [--connections 2] \
+        [--database-url postgres://postgres@127.0.0.1:5432/postgres] \
+        [--redis-url redis://127.0.0.1:6379/0] [--redis-db 6]
 
-    .venv/bin/python bench/poll.py [--seconds 5] [--rounds 3] [--clients 4]
-
-It prints requests per second for each endpoint and the ratios against the
-bare view, and writes them to bench/RESULTS.md (section "QR poll").
-"""
+One gunicorn web process (one sync worker) on 127.0.0.1 with bench.urls, on
+a throw-away database: a new PostgreSQL database when --database-url (or
+BENCH_DATABASE_URL) is given, dropped at the end, else SQLite under a
+temporary VAR_DIR; with --redis-url (or BENCH_REDIS_URL), Redis databases of
+its own (--redis-db for the broker, the next one for the cache and sessions;
+both flushed at the end), else the file cache. A customer logged in (its
+session made by the configured session engine) with an instance waiting for
+its QR code. Load comes from wrk (one thread, --connections connections) in
+alternating rounds of --seconds per endpoint, each bounded in time; any error
+or status outside 2xx fails the run. Prints requests per second and the
+ratio to the bare view, and writes them to bench/RESULTS.md (section "QR
+poll") unless --no-write."""
 
 import argparse
-import multiprocessing
+import json
 import os
 import platform
 import socket
@@ -21,14 +28,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from results import section_write
+from wrk import wrk_measure
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_REQUESTS_PER_CLIENT = 200_000
 
 
 def _free_port() -> int:
@@ -55,7 +63,8 @@ def _env(var_dir: str) -> dict:
 
 
 SETUP = """
-from django.contrib.sessions.backends.db import SessionStore
+from importlib import import_module
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from accounts.models import User
 from instances import services
@@ -63,28 +72,13 @@ user = User.objects.create_user(email="bench@plugmessage.local", password="x")
 instance = services.instance_connect(
     instance=services.instance_create(owner=user, name="Bench"), actor_kind="customer"
 )
-session = SessionStore()
+session = import_module(settings.SESSION_ENGINE).SessionStore()
 session[SESSION_KEY] = str(user.pk)
 session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(session.session_key, instance.pk, instance.poll_version)
 """
-
-
-def _client(request: dict, ok: tuple, seconds: float, results) -> None:
-    """One load process: repeat `request` (httpx.Client.request arguments)
-    until `seconds` pass or MAX_REQUESTS_PER_CLIENT, failing on any status not
-    in `ok`; put how many it made."""
-    deadline = time.monotonic() + seconds
-    done = 0
-    with httpx.Client(timeout=10) as client:
-        while time.monotonic() < deadline and done < MAX_REQUESTS_PER_CLIENT:
-            response = client.request(**request)
-            if response.status_code not in ok:
-                raise SystemExit(f"{request['url']} answered {response.status_code}")
-            done += 1
-    results.put(done)
 
 
 def django_setup(env: dict, script: str) -> list[str]:
@@ -138,90 +132,140 @@ def start_web(env: dict) -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
 
 
-def measure(request: dict, ok: tuple, seconds: float, clients: int) -> float:
-    """Requests per second of `clients` load processes making `request`."""
-    results = multiprocessing.Queue()
-    procs = [
-        multiprocessing.Process(target=_client, args=(request, ok, seconds, results))
-        for _ in range(clients)
-    ]
-    started = time.monotonic()
-    for proc in procs:
-        proc.start()
-    total = sum(results.get(timeout=seconds + 30) for _ in procs)
-    for proc in procs:
-        proc.join(timeout=30)
-    return total / (time.monotonic() - started)
+ENDPOINTS = {
+    "bare": "bare view (baseline)",
+    "unchanged": "QR poll, unchanged (204)",
+    "changed": "QR poll, changed (200 + QR)",
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=2)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", "")
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", ""))
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=6,
+        help="Redis database of the broker; the cache takes the next one. "
+        "Both are flushed at the end: choose numbers nobody else uses.",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
-    var_dir = tempfile.mkdtemp(prefix="pm-bench-")
-    env = _env(var_dir)
-    cookie, instance_id, version = django_setup(env, SETUP)[-3:]
+    env = _env(tempfile.mkdtemp(prefix="pm-bench-"))
+    database = None
+    if args.database_url:
+        import psycopg
 
-    server, base = start_web(env)
+        database = f"plugmessage_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        env["DATABASE_URL"] = _with_db(args.database_url, database)
+    if args.redis_url:
+        env["REDIS_URL"] = _with_db(args.redis_url, str(args.redis_db))
+        env["REDIS_CACHE_URL"] = _with_db(args.redis_url, str(args.redis_db + 1))
+    server = None
     try:
-        endpoints = {
-            "bare view (baseline)": "/bench/bare/",
-            "QR poll, unchanged (204)": f"/instancias/{instance_id}/qr/?v={version}",
-            "QR poll, changed (200 + QR)": f"/instancias/{instance_id}/qr/",
+        cookie, instance_id, version = django_setup(env, SETUP)[-3:]
+        server, base = start_web(env)
+        paths = {
+            "bare": "/bench/bare/",
+            "unchanged": f"/instancias/{instance_id}/qr/?v={version}",
+            "changed": f"/instancias/{instance_id}/qr/",
         }
         headers = {"HX-Request": "true", "Cookie": f"sessionid={cookie}"}
-        figures = {name: [] for name in endpoints}
+        figures = {name: [] for name in paths}
         for _ in range(args.rounds):
-            for name, path in endpoints.items():
+            for name, path in paths.items():
                 figures[name].append(
-                    measure(
-                        {"method": "GET", "url": base + path, "headers": headers},
-                        (200, 204),
+                    wrk_measure(
+                        base + path,
+                        headers,
+                        "",
                         args.seconds,
-                        args.clients,
+                        args.connections,
+                        method="GET",
                     )
                 )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server:
+            server.terminate()
+            server.wait(timeout=30)
+        if database:
+            with psycopg.connect(args.database_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if args.redis_url:
+            import redis
+
+            for url in (env["REDIS_URL"], env["REDIS_CACHE_URL"]):
+                redis.Redis.from_url(url).flushdb()
 
     medians = {name: statistics.median(values) for name, values in figures.items()}
-    baseline = medians["bare view (baseline)"]
+    print(json.dumps(figures))
+    table = _table(medians)
+    print(table)
+    if not args.no_write:
+        _write_results(args, table, medians, bool(database))
+
+
+def _table(medians: dict) -> str:
+    baseline = medians["bare"]
     lines = [
         "| endpoint | requests/s (median of rounds) | ratio to bare |",
         "|---|---:|---:|",
     ]
-    for name, value in medians.items():
-        lines.append(f"| {name} | {value:,.0f} | {value / baseline:.2f}× |")
-    table = "\n".join(lines)
-    print(table)
-    if not args.no_write:
-        _write_results(table, args)
+    for name, label in ENDPOINTS.items():
+        value = medians[name]
+        lines.append(f"| {label} | {value:,.0f} | {value / baseline:.2f}× |")
+    return "\n".join(lines)
 
 
-def _write_results(table: str, args) -> None:
+def _write_results(args, table: str, medians: dict, on_postgres: bool) -> None:
+    stack = (
+        "PostgreSQL and Redis (sessions and the poll's cache entry in Redis)"
+        if on_postgres and args.redis_url
+        else "PostgreSQL and the file cache"
+        if on_postgres
+        else "the embedded defaults (SQLite; sessions and the poll's cache "
+        "entry in the file cache under `var/`)"
+    )
+    ratio = medians["unchanged"] / medians["bare"]
+    verdict = (
+        "The goal is met."
+        if ratio >= 0.8
+        else f"The goal is not met: {ratio:.2f}× of 0.8×."
+    )
+    options = f"--seconds {args.seconds:g} --rounds {args.rounds} --connections {args.connections}"
+    if args.database_url:
+        options += f" --database-url {args.database_url}"
+    if args.redis_url:
+        options += f" --redis-url {args.redis_url} --redis-db {args.redis_db}"
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     section = f"""## QR poll
 
-`.venv/bin/python bench/poll.py --seconds {args.seconds:g} --rounds {args.rounds} --clients {args.clients}`
+`.venv/bin/python bench/poll.py {options}`
 
-One gunicorn web process (one sync worker) on 127.0.0.1 with the embedded
-defaults (SQLite; sessions and the poll's cache entry in the file cache under
-`var/`); load from {args.clients} client processes on loopback,
-{args.rounds} alternating rounds of {args.seconds:g} s per endpoint. Goal: the
-unchanged poll (what an open page asks every 2 s) at 0.8× the bare view or better.
-Measured on {time.strftime("%Y-%m-%d")} ({machine}):
+One gunicorn web process (one sync worker) on 127.0.0.1 on {stack}; load
+from wrk (one thread, {args.connections} connections) on loopback,
+{args.rounds} alternating rounds of {args.seconds:g} s per endpoint, medians
+shown. Goal: the unchanged poll (what an open page asks every 2 s) at 0.8×
+the bare view or better. Measured on {time.strftime("%Y-%m-%d")} ({machine}):
 
 {table}
 
-An open instance page asks every 2 s; almost every answer is "unchanged",
-served from the cache with no query (204). The changed answer reads the row and
-renders the fragment with the QR code, which happens once per new code (every
-20–60 s) per open page.
+{verdict}
+
+An open instance page asks every 2 s; almost every answer is "unchanged":
+one cache round trip (the session and the poll's entry read together) and
+no query, answered 204. The changed answer reads the user and the row and
+renders the fragment with the QR code, which happens once per new code
+(every 20–60 s) per open page.
 """
     section_write(section)
 

@@ -23,10 +23,7 @@ import argparse
 import json
 import os
 import platform
-import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,9 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from poll import _env, _with_db, django_setup, start_web  # noqa: E402
 from results import section_write  # noqa: E402
+from wrk import wrk_measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 # A customer with an instance connected on the simulator and no daily limit
 # (`instance`); the pipeline benchmark starts from it too.
@@ -65,65 +62,6 @@ Heartbeat.objects.create(name="bench")
 print(instance.pk, instance.token, token_digest(instance.token))
 """
 )
-
-# wrk calls done() once at the end: the totals, as one line this script reads.
-LUA = """
-wrk.method = "POST"
-wrk.body = [==[{body}]==]
-{headers}
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("WRK-RESULT %d %d %d %d %d %d %d\\n",
-    summary.requests, summary.duration, e.connect, e.read, e.write,
-    e.status, e.timeout))
-end
-"""
-
-
-def wrk_measure(
-    url: str, headers: dict, body: str, seconds: float, connections: int
-) -> float:
-    """Requests per second wrk gets from `url` in `seconds`; fails on any
-    socket error, timeout or non-2xx answer."""
-    lines = "\n".join(
-        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA.format(body=body, headers=lines))
-    try:
-        out = subprocess.run(
-            [
-                WRK,
-                "--threads",
-                "1",
-                "--connections",
-                str(connections),
-                "--duration",
-                f"{seconds:g}s",
-                "--timeout",
-                "10s",
-                "--script",
-                script.name,
-                url,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    match = re.search(r"WRK-RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
-    if not match:
-        raise SystemExit(f"wrk gave no result for {url}:\n{out}")
-    requests, micros, *errors = (int(g) for g in match.groups())
-    # wrk does not count a connection the server closes after its answer
-    # (gunicorn's sync worker does, every time) as an error: only these are.
-    if any(errors):
-        raise SystemExit(
-            f"{url}: errors (connect, read, write, status, timeout) {errors}"
-        )
-    return requests / (micros / 1e6)
 
 
 def main() -> None:

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -18,7 +17,7 @@ from instances.engines import engine_get
 from instances.engines.base import EngineError
 from instances.forms import InstanceCreateForm, InstanceForm, PairingForm, ProfileForm
 from instances.models import ActorKind, Instance
-from instances.poll_cache import poll_state_get, poll_state_store
+from instances.poll_cache import poll_state_store, poll_unchanged
 
 # Shown for timeouts and refusals alike: the instance is left as it was.
 ENGINE_DOWN = "Serviço do WhatsApp indisponível, tente de novo em instantes."
@@ -99,18 +98,14 @@ def instance_qr(request: HttpRequest, instance_id) -> HttpResponse:
     """The QR panel, polled every 2 s; never calls the engine.
 
     An open page asks this every 2 s, so "nothing changed" is answered from
-    the cache alone (204, no query) when the session's user owns the instance
-    and the page already shows the current version. Anything else takes the
+    one cache round trip (the session and the poll's entry together; 204, no
+    query) when the session's user owns the instance and the page already
+    shows the current version. Anything else takes the
     full path: login check, one row read, the fragment, and 286 (stop
     polling) once the instance is no longer waiting for a scan.
     """
-    user_id = request.session.get(SESSION_KEY)
-    cached = poll_state_get(instance_id) if user_id else None
-    if (
-        cached
-        and cached["waiting"]
-        and cached["owner"] == str(user_id)
-        and request.GET.get("v") == cached["version"]
+    if poll_unchanged(
+        session=request.session, instance_id=instance_id, version=request.GET.get("v")
     ):
         return HttpResponse(status=204)
     return _instance_qr_full(request, instance_id)
@@ -122,7 +117,7 @@ def _instance_qr_full(request: HttpRequest, instance_id) -> HttpResponse:
         # htmx would swap the login page into the panel; send the tab there.
         return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
     instance = _get_instance_for_user(request, instance_id)
-    poll_state_store(instance)
+    poll_state_store(instance, request.user)
     waiting = instance.awaiting_scan
     if waiting and request.GET.get("v") == instance.poll_version:
         return HttpResponse(status=204)

@@ -136,11 +136,19 @@ def _next_redis_db(url: str) -> str:
 
 
 if REDIS_URL:
+    # Django's Redis cache with one client per process (not one per call)
+    # that misses and drops writes while Redis is down instead of raising
+    # (plugmessage/cache.py); the timeouts bound what a Redis that stopped
+    # answering costs a request before the cache pauses.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "plugmessage.cache.RedisCache",
             "LOCATION": env("REDIS_CACHE_URL", default=_next_redis_db(REDIS_URL)),
             "KEY_PREFIX": "plugmessage",
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CACHE_TIMEOUT", default=1.0),
+                "socket_timeout": env.float("REDIS_CACHE_TIMEOUT", default=1.0),
+            },
         }
     }
 else:
@@ -151,9 +159,11 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-# Sessions are read from the cache (no query per request, which keeps the QR
-# poll at two queries) and written through to the database.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions are read from the cache (no query per request) and written
+# through to the database, which serves them while Redis is down; the QR
+# poll reads its session and its entry in one round trip
+# (plugmessage/sessions.py).
+SESSION_ENGINE = "plugmessage.sessions"
 
 # Celery: Redis when REDIS_URL is set, else kombu's filesystem transport.
 CELERY_FS_DIR = Path(env("CELERY_FS_DIR", default=str(VAR_DIR / "celery")))
