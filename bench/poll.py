@@ -263,7 +263,11 @@ the bare view or better. Measured on {time.strftime("%Y-%m-%d")} ({machine}):
 
 An open instance page asks every 2 s; almost every answer is "unchanged":
 one cache round trip (the session and the poll's entry read together) and
-no query, answered 204. The changed answer reads the user and the row and
+no query, answered 204 by instances.middleware.QrPollMiddleware right after
+SecurityMiddleware, so it skips the rest of the stack (static files, the
+Content-Security-Policy, locale, CSRF, messages, URL resolution) that the
+bare view goes through: that is why it can serve more than the baseline.
+Anything else reaches the view's full path. The changed answer reads the user and the row and
 renders the fragment with the QR code, which happens once per new code
 (every 20–60 s) per open page.
 """

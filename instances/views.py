@@ -17,7 +17,7 @@ from instances.engines import engine_get
 from instances.engines.base import EngineError
 from instances.forms import InstanceCreateForm, InstanceForm, PairingForm, ProfileForm
 from instances.models import ActorKind, Instance
-from instances.poll_cache import poll_state_store, poll_unchanged
+from instances.poll_cache import poll_state_store
 
 # Shown for timeouts and refusals alike: the instance is left as it was.
 ENGINE_DOWN = "Serviço do WhatsApp indisponível, tente de novo em instantes."
@@ -97,21 +97,13 @@ def instance_detail(request: HttpRequest, instance_id) -> HttpResponse:
 def instance_qr(request: HttpRequest, instance_id) -> HttpResponse:
     """The QR panel, polled every 2 s; never calls the engine.
 
-    An open page asks this every 2 s, so "nothing changed" is answered from
-    one cache round trip (the session and the poll's entry together; 204, no
-    query) when the session's user owns the instance and the page already
-    shows the current version. Anything else takes the
-    full path: login check, one row read, the fragment, and 286 (stop
-    polling) once the instance is no longer waiting for a scan.
+    "Nothing changed" is answered before the view by
+    instances.middleware.QrPollMiddleware from one cache round trip (no
+    query). What reaches the view takes the full path: login check, one row
+    read, 204 if the page is current after all (the cache had lost the
+    session or the entry), else the fragment, and 286 (stop polling) once
+    the instance is no longer waiting for a scan.
     """
-    if poll_unchanged(
-        session=request.session, instance_id=instance_id, version=request.GET.get("v")
-    ):
-        return HttpResponse(status=204)
-    return _instance_qr_full(request, instance_id)
-
-
-def _instance_qr_full(request: HttpRequest, instance_id) -> HttpResponse:
     if not request.user.is_authenticated:
         login = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
         # htmx would swap the login page into the panel; send the tab there.

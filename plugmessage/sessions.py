@@ -7,8 +7,8 @@ logout while Redis is down deletes the row but cannot reach the cached copy
 session alive for long once Redis is back. A session is read from the
 database again at most once per CACHE_SECONDS.
 
-`load_with(key)` loads the session and reads another entry of the same
-cache in one round trip (MGET), for the QR poll, which needs both and
+`load_with(key)` reads the session's cached copy and another entry of the
+same cache in one round trip (MGET), for the QR poll, which needs both and
 nothing else.
 """
 
@@ -43,20 +43,18 @@ class SessionStore(cached_db.SessionStore):
         self._cache.set(self.cache_key, self._session, self._cache_seconds())
 
     def load_with(self, key: str, cache_alias: str = "default"):
-        """Load this session (if the request brought a session key) and read
-        `key` from the cache `cache_alias`, in one round trip when the
-        session lives in that cache. Returns the entry (None when missing)."""
+        """Read `key` from the cache `cache_alias` and, in the same round trip
+        when the session lives in that cache, this session's cached copy.
+        Returns the entry (None when missing). A session missing from the
+        cache is not read from the database here: it is loaded as usual
+        when first used, so a caller that stops at a missing entry (the QR
+        poll) costs no query."""
         other = caches[cache_alias]
-        if self.session_key is None:
-            return other.get(key)
-        if other is not self._cache:
-            self._session_cache = self.load()
-            self.accessed = True
+        if self.session_key is None or other is not self._cache:
             return other.get(key)
         found = self._cache.get_many([self.cache_key, key])
         session = found.get(self.cache_key)
-        self._session_cache = (
-            session if session is not None else self._load_from_database()
-        )
-        self.accessed = True
+        if session is not None:
+            self._session_cache = session
+            self.accessed = True
         return found.get(key)

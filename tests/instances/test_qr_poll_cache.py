@@ -204,3 +204,28 @@ def test_a_login_during_an_outage_survives_redis_coming_back(client, owner):
         )
 
     assert client.get(reverse("instances:list")).status_code == 200
+
+
+def test_without_the_early_answer_the_view_answers_the_same(owner_client, warm, other):
+    """instances.middleware.QrPollMiddleware only makes the answer cheaper:
+    taken out of the stack, the view gives the same answers."""
+    without = [
+        m for m in settings.MIDDLEWARE if m != "instances.middleware.QrPollMiddleware"
+    ]
+    assert len(without) == len(settings.MIDDLEWARE) - 1
+    with override_settings(MIDDLEWARE=without):
+        assert _poll(owner_client, warm, warm.poll_version).status_code == 204
+        assert _poll(owner_client, warm).status_code == 200
+        other_client = Client()
+        other_client.force_login(other)
+        assert _poll(other_client, warm, warm.poll_version).status_code == 404
+
+
+def test_the_early_answer_leaves_other_requests_to_the_stack(
+    owner_client, warm, redis_round_trips
+):
+    """A POST to the poll's address, or a page beside it, is not answered
+    early: it costs no early cache read and gets the view's answer."""
+    url = reverse("instances:qr", args=[warm.pk])
+    assert owner_client.post(f"{url}?v={warm.poll_version}").status_code == 405
+    assert not any(b"MGET" in b"".join(sent) for sent in redis_round_trips)
