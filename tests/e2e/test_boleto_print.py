@@ -95,3 +95,23 @@ def test_the_boleto_prints_on_one_a4_sheet_with_whole_bars(page, owner, orientat
     main = page.get_by_role("main").bounding_box()
     assert main is not None
     assert main["y"] + main["height"] <= printable_height
+
+
+def test_the_boleto_page_on_a_phone_shows_each_invoice_line_as_a_card(page, owner):
+    invoice = _invoice_with_boleto(owner)
+    _log_in(page, owner)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(reverse("billing:boleto", args=[invoice.pk]))
+    row = page.locator("tbody tr").filter(has_text="Financeiro").first
+    expect(row).to_be_visible()
+    save_screenshot(page, "boleto-phone")
+
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    for label in ("Instância", "Dias assinados", "Valor"):
+        cell = row.locator(f'td[data-label="{label}"]')
+        box = cell.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (label, box)
+        shown = cell.evaluate("td => getComputedStyle(td, '::before').content")
+        assert shown == f'"{label}"'

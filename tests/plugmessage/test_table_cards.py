@@ -162,6 +162,25 @@ def test_the_boletos_page_labels_every_cell_of_its_three_tables(owner_client, ow
     assert {"Valor", "Vencimento"} <= {label for _h, label in tables[0]["cells"]}
 
 
+@time_machine.travel(TODAY, tick=False)
+def test_the_boleto_page_labels_every_line_of_the_invoice(owner_client, owner):
+    billing_profile_for(owner)
+    subscribed(InstanceFactory(owner=owner, name="Vendas"), sp(2026, 9, 1))
+    subscribed(InstanceFactory(owner=owner, name="Suporte"), sp(2026, 9, 1))
+    billing_services.invoices_issue_for_period(
+        period=date(2026, 10, 1), today=date(2026, 11, 1)
+    )
+    invoice = Invoice.objects.get()
+    billing_services.charge_issue(invoice=invoice)
+
+    tables = _card_tables(owner_client, reverse("billing:boleto", args=[invoice.pk]))
+
+    _assert_every_cell_labelled(tables)
+    cells = tables[0]["cells"]
+    assert {"Instância", "Valor"} <= {label for _h, label in cells}
+    assert len(cells) == 2 * 4  # two instances, four columns each
+
+
 def test_the_ticket_list_labels_every_cell(owner_client, owner, monkeypatch):
     monkeypatch.setattr("celery.current_app.send_task", lambda *a, **k: None)
     support_services.ticket_open(
