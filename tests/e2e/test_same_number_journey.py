@@ -45,6 +45,9 @@ def test_a_number_live_elsewhere_is_refused_on_the_open_page(
     phone = phone_opening.value
     phone.get_by_label("Número deste celular").fill("(11) 98765-4321")
     phone.get_by_role("button", name="Conectar").click()
+    # The phone is told too; wait for its answer before closing it (closing a
+    # page while its form is still being posted can leave Chromium waiting).
+    expect(phone.get_by_role("alert")).to_contain_text("já está conectado")
     phone.close()
 
     # The open page turns by itself (the poll), badge and Histórico included.
