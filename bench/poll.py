@@ -19,6 +19,7 @@ ratio to the bare view, and writes them to bench/RESULTS.md (section "QR
 poll") unless --no-write."""
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -132,6 +133,38 @@ def start_web(env: dict) -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
 
 
+@contextlib.contextmanager
+def throwaway_stack(env: dict, args):
+    """The benchmark's own database and Redis, named in `env`: a new
+    PostgreSQL database when args.database_url is given (dropped at the
+    end), else SQLite under env's VAR_DIR; with args.redis_url, Redis
+    databases args.redis_db (the broker) and the next one (the cache and
+    sessions), flushed at the end. Yields the PostgreSQL database's name, or
+    None."""
+    database = None
+    if args.database_url:
+        import psycopg
+
+        database = f"plugmessage_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        env["DATABASE_URL"] = _with_db(args.database_url, database)
+    if args.redis_url:
+        env["REDIS_URL"] = _with_db(args.redis_url, str(args.redis_db))
+        env["REDIS_CACHE_URL"] = _with_db(args.redis_url, str(args.redis_db + 1))
+    try:
+        yield database
+    finally:
+        if database:
+            with psycopg.connect(args.database_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if args.redis_url:
+            import redis
+
+            for url in (env["REDIS_URL"], env["REDIS_CACHE_URL"]):
+                redis.Redis.from_url(url).flushdb()
+
+
 ENDPOINTS = {
     "bare": "bare view (baseline)",
     "unchanged": "QR poll, unchanged (204)",
@@ -159,52 +192,32 @@ def main() -> None:
     args = parser.parse_args()
 
     env = _env(tempfile.mkdtemp(prefix="pm-bench-"))
-    database = None
-    if args.database_url:
-        import psycopg
-
-        database = f"plugmessage_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{database}"')
-        env["DATABASE_URL"] = _with_db(args.database_url, database)
-    if args.redis_url:
-        env["REDIS_URL"] = _with_db(args.redis_url, str(args.redis_db))
-        env["REDIS_CACHE_URL"] = _with_db(args.redis_url, str(args.redis_db + 1))
-    server = None
-    try:
+    with throwaway_stack(env, args) as database:
         cookie, instance_id, version = django_setup(env, SETUP)[-3:]
         server, base = start_web(env)
-        paths = {
-            "bare": "/bench/bare/",
-            "unchanged": f"/instancias/{instance_id}/qr/?v={version}",
-            "changed": f"/instancias/{instance_id}/qr/",
-        }
-        headers = {"HX-Request": "true", "Cookie": f"sessionid={cookie}"}
-        figures = {name: [] for name in paths}
-        for _ in range(args.rounds):
-            for name, path in paths.items():
-                figures[name].append(
-                    wrk_measure(
-                        base + path,
-                        headers,
-                        "",
-                        args.seconds,
-                        args.connections,
-                        method="GET",
+        try:
+            paths = {
+                "bare": "/bench/bare/",
+                "unchanged": f"/instancias/{instance_id}/qr/?v={version}",
+                "changed": f"/instancias/{instance_id}/qr/",
+            }
+            headers = {"HX-Request": "true", "Cookie": f"sessionid={cookie}"}
+            figures = {name: [] for name in paths}
+            for _ in range(args.rounds):
+                for name, path in paths.items():
+                    figures[name].append(
+                        wrk_measure(
+                            base + path,
+                            headers,
+                            "",
+                            args.seconds,
+                            args.connections,
+                            method="GET",
+                        )
                     )
-                )
-    finally:
-        if server:
+        finally:
             server.terminate()
             server.wait(timeout=30)
-        if database:
-            with psycopg.connect(args.database_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        if args.redis_url:
-            import redis
-
-            for url in (env["REDIS_URL"], env["REDIS_CACHE_URL"]):
-                redis.Redis.from_url(url).flushdb()
 
     medians = {name: statistics.median(values) for name, values in figures.items()}
     print(json.dumps(figures))

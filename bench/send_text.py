@@ -27,11 +27,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from poll import _env, _with_db, django_setup, start_web  # noqa: E402
+from poll import _env, django_setup, start_web, throwaway_stack  # noqa: E402
 from results import section_write  # noqa: E402
 from wrk import wrk_measure  # noqa: E402
 
@@ -83,53 +82,39 @@ def main() -> None:
 
     env = _env(tempfile.mkdtemp(prefix="pm-bench-"))
     env["CONN_MAX_AGE"] = "60"
-    database = None
-    if args.database_url:
-        import psycopg
-
-        database = f"plugmessage_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{database}"')
-        env["DATABASE_URL"] = _with_db(args.database_url, database)
-    if args.redis_url:
-        env["REDIS_URL"] = _with_db(args.redis_url, str(args.redis_db))
-        env["REDIS_CACHE_URL"] = _with_db(args.redis_url, str(args.redis_db + 1))
-    server = None
-    try:
+    with throwaway_stack(env, args) as database:
         instance_id, token, digest = django_setup(env, SETUP)[-3:]
         server, base = start_web(env)
-        json_headers = {"Content-Type": "application/json"}
-        body = json.dumps(
-            {"phone": "5521998765432", "text": "Olá! Seu pedido saiu para entrega."},
-            ensure_ascii=False,
-        )
-        endpoints = {
-            "bare": (f"{base}/bench/ninja/", json_headers),
-            "write": (f"{base}/bench/ninja-write/", json_headers),
-            "least": (
-                f"{base}/bench/ninja-least-send/",
-                {**json_headers, "X-Digest": digest},
-            ),
-            "send": (
-                f"{base}/instances/{instance_id}/send-text",
-                {**json_headers, "Authorization": f"Bearer {token}"},
-            ),
-        }
-        figures = {name: [] for name in endpoints}
-        for _ in range(args.rounds):
-            for name, (url, headers) in endpoints.items():
-                figures[name].append(
-                    wrk_measure(url, headers, body, args.seconds, args.connections)
-                )
-    finally:
-        if server:
+        try:
+            json_headers = {"Content-Type": "application/json"}
+            body = json.dumps(
+                {
+                    "phone": "5521998765432",
+                    "text": "Olá! Seu pedido saiu para entrega.",
+                },
+                ensure_ascii=False,
+            )
+            endpoints = {
+                "bare": (f"{base}/bench/ninja/", json_headers),
+                "write": (f"{base}/bench/ninja-write/", json_headers),
+                "least": (
+                    f"{base}/bench/ninja-least-send/",
+                    {**json_headers, "X-Digest": digest},
+                ),
+                "send": (
+                    f"{base}/instances/{instance_id}/send-text",
+                    {**json_headers, "Authorization": f"Bearer {token}"},
+                ),
+            }
+            figures = {name: [] for name in endpoints}
+            for _ in range(args.rounds):
+                for name, (url, headers) in endpoints.items():
+                    figures[name].append(
+                        wrk_measure(url, headers, body, args.seconds, args.connections)
+                    )
+        finally:
             server.terminate()
             server.wait(timeout=30)
-        if database:
-            with psycopg.connect(args.database_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        if args.redis_url:
-            _redis_flush(env["REDIS_URL"], env["REDIS_CACHE_URL"])
 
     medians = {name: statistics.median(values) for name, values in figures.items()}
     print(json.dumps(figures))
@@ -137,13 +122,6 @@ def main() -> None:
     print(table)
     if not args.no_write:
         _write(args, table, medians, bool(database))
-
-
-def _redis_flush(*urls: str) -> None:
-    import redis
-
-    for url in urls:
-        redis.Redis.from_url(url).flushdb()
 
 
 def _table(medians: dict) -> str:
